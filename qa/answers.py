@@ -1,0 +1,81 @@
+"""The answer a question gets: ranked, cited, highlighted passages and a confidence verdict.
+
+`Answer.to_dict()` is the JSON contract shared by `python -m qa ask --json` and the HTTP API;
+keep it stable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from qa.highlight import Highlight
+
+# Confidence = SENTENCE_WEIGHT * best sentence cosine + COVERAGE_WEIGHT * the share of the
+# question's IDF weight found in the top passage. See README "Calibration" for how the
+# weights and the threshold were chosen on the seed questions.
+SENTENCE_WEIGHT = 1.0
+COVERAGE_WEIGHT = 0.5
+
+
+@dataclass(frozen=True)
+class Result:
+    """One cited passage. `start`/`end` index the document's text; highlights index `text`."""
+
+    rank: int
+    score: float
+    source: str
+    title: str
+    paragraph: int
+    start: int
+    end: int
+    text: str
+    highlights: tuple[Highlight, ...]
+    collection: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank,
+            "score": round(self.score, 4),
+            "source": self.source,
+            "title": self.title,
+            "paragraph": self.paragraph,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "highlights": [{"start": h.start, "end": h.end, "text": h.text} for h in self.highlights],
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the engine returns for one question."""
+
+    question: str
+    collection: str
+    answerable: bool
+    confidence: float
+    results: tuple[Result, ...]
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def best(self) -> Result | None:
+        return self.results[0] if self.results else None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "question": self.question,
+            "collection": self.collection,
+            "answerable": self.answerable,
+            "confidence": round(self.confidence, 4),
+            "results": [r.to_dict() for r in self.results],
+        }
+        if self.notes:
+            data["notes"] = list(self.notes)
+        return data
+
+
+def confidence(best_sentence: float, coverage: float) -> float:
+    """How sure we are the top passage answers: semantic closeness of its best sentence,
+    plus how much of what the question names the passage actually contains."""
+    return SENTENCE_WEIGHT * best_sentence + COVERAGE_WEIGHT * coverage

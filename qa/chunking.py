@@ -1,0 +1,221 @@
+"""Split a document's text into passages and sentences, keeping exact character offsets.
+
+A passage is a prose paragraph (blank-line or single-newline separated), or a group of
+neighbouring short lines (menus, headings, dates, bylines) so that web-page debris takes
+one result slot instead of crowding real paragraphs out. Every non-space character of the
+text lands in exactly one passage.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+from qa.documents import Chunk, Document
+
+TokenCounter = Callable[[str], int]
+
+MAX_GROUP_LINES = 8
+MAX_GROUP_CHARS = 600
+# Sentence ends are not split after these (lower-cased, without the final dot).
+ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof sr jr st vs etc e.g i.e cf al inc ltd co corp dept gen adm lt col sgt rep sen gov "
+    "jan feb mar apr jun jul aug sep sept oct nov dec no fig eq approx ca".split()
+)
+_SENTENCE_END = re.compile(r"[.!?]+[\"”’')\]]*(?=\s)")
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+_WORD = re.compile(r"\w+")
+_PROSE_END = (".", "!", "?", ":", ";", '"', "”", "’", ")")
+
+
+@dataclass(frozen=True)
+class Line:
+    start: int
+    end: int
+    text: str
+    blank_before: bool
+
+
+def approx_tokens(text: str) -> int:
+    """A word-piece estimate used when no tokenizer is at hand (about 1.3 pieces a word)."""
+    return int(len(_WORD.findall(text)) * 1.3) + 2
+
+
+def _lines(text: str) -> Iterator[Line]:
+    blank = True
+    pos = 0
+    for match in _LINE.finditer(text):
+        raw = match.group()
+        if not raw:
+            break
+        body = raw.rstrip("\r\n")
+        stripped = body.strip()
+        if stripped:
+            lead = len(body) - len(body.lstrip())
+            start = match.start() + lead
+            yield Line(start, start + len(stripped), stripped, blank)
+            blank = False
+        else:
+            blank = True
+        pos = match.end()
+        if pos >= len(text):
+            break
+
+
+def is_prose(line: str, min_words: int) -> bool:
+    """A sentence-like line: enough words and a sentence end, or long enough to be one."""
+    words = len(_WORD.findall(line))
+    return (words >= min_words and line.endswith(_PROSE_END)) or words >= 3 * min_words
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans of `text`: at . ! ? before a capital, and at line breaks.
+
+    Not split: after abbreviations and initials ("U.S. Department"), inside an open
+    quotation ("Stop. Think. Connect."), or before a lower-case word.
+    """
+    spans: list[tuple[int, int]] = []
+    for line in _lines(text):
+        start = line.start
+        for match in _SENTENCE_END.finditer(text, line.start, line.end):
+            end = match.end()
+            if _is_boundary(text, start, match.start(), end, line.end):
+                spans.append((start, end))
+                start = _skip_space(text, end, line.end)
+        if start < line.end:
+            spans.append((start, line.end))
+    return spans
+
+
+def _skip_space(text: str, pos: int, limit: int) -> int:
+    while pos < limit and text[pos].isspace():
+        pos += 1
+    return pos
+
+
+def _is_boundary(text: str, seg_start: int, dot: int, end: int, line_end: int) -> bool:
+    nxt = _skip_space(text, end, line_end)
+    if nxt >= line_end:
+        return False  # the line end closes the sentence anyway
+    if not (text[nxt].isupper() or text[nxt].isdigit() or text[nxt] in "\"“‘('"):
+        return False
+    before = text[seg_start:dot].split()
+    if len(before) < 2:
+        return False  # list numbering ("1. Home") or a lone word is no sentence
+    token = before[-1]
+    token = token.lstrip("\"“‘(").lower()
+    if token in ABBREVIATIONS or "." in token or (len(token) == 1 and token.isalpha()):
+        return False
+    segment = text[seg_start:end]
+    open_quotes = segment.count("“") - segment.count("”") + segment.count('"') % 2
+    return open_quotes <= 0 or len(segment) > 400
+
+
+@dataclass
+class _Unit:
+    start: int
+    end: int
+    prose: bool
+
+
+def _units(text: str, min_words: int) -> list[_Unit]:
+    """Prose lines stay alone; runs of short lines merge into one unit.
+
+    A one- or two-word line directly above a prose line (no blank between) is a broken
+    line ("U.S." / "Immigration and Customs...") and joins that paragraph.
+    """
+    units: list[_Unit] = []
+    group: _Unit | None = None
+    group_lines = 0
+    pending_stub: Line | None = None
+    for line in _lines(text):
+        prose = is_prose(line.text, min_words)
+        if prose:
+            if group is not None:
+                units.append(group)
+                group = None
+            start = line.start
+            if pending_stub is not None and not line.blank_before:
+                start = pending_stub.start
+                pending_stub = None
+            if pending_stub is not None:
+                units.append(_Unit(pending_stub.start, pending_stub.end, False))
+                pending_stub = None
+            units.append(_Unit(start, line.end, True))
+            continue
+        if pending_stub is not None:
+            group, group_lines = _add_to_group(units, group, group_lines, pending_stub)
+            pending_stub = None
+        if len(_WORD.findall(line.text)) <= 2 and group is None:
+            pending_stub = line
+            continue
+        group, group_lines = _add_to_group(units, group, group_lines, line)
+    if pending_stub is not None:
+        group, group_lines = _add_to_group(units, group, group_lines, pending_stub)
+    if group is not None:
+        units.append(group)
+    return units
+
+
+def _add_to_group(units: list[_Unit], group: _Unit | None, count: int, line: Line) -> tuple[_Unit, int]:
+    if group is not None and (count >= MAX_GROUP_LINES or line.end - group.start > MAX_GROUP_CHARS):
+        units.append(group)
+        group = None
+    if group is None:
+        return _Unit(line.start, line.end, False), 1
+    group.end = line.end
+    return group, count + 1
+
+
+def _split_long(text: str, start: int, end: int, max_tokens: int, count: TokenCounter) -> list[tuple[int, int]]:
+    """Pack whole sentences into pieces of at most `max_tokens` (a lone longer sentence
+    is cut at word boundaries)."""
+    if count(text[start:end]) <= max_tokens:
+        return [(start, end)]
+    pieces: list[tuple[int, int]] = []
+    cur_start = cur_end = None
+    for s, e in _sentence_spans_with_cuts(text, start, end, max_tokens, count):
+        if cur_start is not None and count(text[cur_start:e]) > max_tokens:
+            pieces.append((cur_start, cur_end))
+            cur_start = None
+        if cur_start is None:
+            cur_start = s
+        cur_end = e
+    if cur_start is not None:
+        pieces.append((cur_start, cur_end))
+    return pieces
+
+
+def _sentence_spans_with_cuts(text: str, start: int, end: int, max_tokens: int, count: TokenCounter):
+    for s, e in split_sentences(text[start:end]):
+        s, e = s + start, e + start
+        if count(text[s:e]) <= max_tokens:
+            yield s, e
+            continue
+        words = [(m.start() + s, m.end() + s) for m in re.finditer(r"\S+", text[s:e])]
+        piece_start = words[0][0]
+        prev_end = words[0][1]
+        for ws, we in words[1:]:
+            if count(text[piece_start:we]) > max_tokens:
+                yield piece_start, prev_end
+                piece_start = ws
+            prev_end = we
+        yield piece_start, prev_end
+
+
+def chunk_document(
+    doc: Document,
+    max_tokens: int = 250,
+    min_prose_words: int = 6,
+    count_tokens: TokenCounter = approx_tokens,
+) -> list[Chunk]:
+    """Passages of `doc`, each with its sentences, numbered from 1 in reading order."""
+    text = doc.text
+    chunks: list[Chunk] = []
+    for unit in _units(text, min_prose_words):
+        for start, end in _split_long(text, unit.start, unit.end, max_tokens, count_tokens):
+            body = text[start:end]
+            sentences = tuple(split_sentences(body))
+            chunks.append(Chunk(doc.source, len(chunks) + 1, start, end, body, sentences, unit.prose))
+    return chunks

@@ -1,0 +1,169 @@
+"""`python -m qa`: build the index, ask questions, run the evaluation harness.
+
+Errors from the engine become one line on stderr and exit code 2; no tracebacks.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import textwrap
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from qa.answers import Answer
+from qa.config import MODES, Settings, load_settings
+from qa.errors import QAError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Seed QA: cited, highlighted answers from your documents.")
+
+DEFAULT_QUESTIONS = Path("data/eval/seed_questions.jsonl")
+
+DocsOption = typer.Option(None, "--docs", envvar="QA_DOCS", help="Collection folder (repeatable). Default: seeds/")
+IndexOption = typer.Option(None, "--index", envvar="QA_INDEX_DIR", help="Index folder. Default: index/")
+ModeOption = typer.Option(None, "--mode", help=f"Retrieval mode: {', '.join(MODES)}. Default: hybrid")
+RerankerOption = typer.Option(None, "--reranker", envvar="QA_RERANKER", help="Optional cross-encoder path or name.")
+
+
+def _settings(docs: Optional[List[Path]], index: Optional[Path], **flags) -> Settings:
+    return load_settings(docs=tuple(docs) if docs else None, index_dir=index, **flags)
+
+
+def _fail(exc: Exception) -> None:
+    typer.echo(f"error: {exc}", err=True)
+    raise typer.Exit(2)
+
+
+def _setup_logging(quiet: bool = False) -> None:
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(message)s", stream=sys.stderr)
+    for noisy in ("sentence_transformers", "faiss", "bm25s", "httpx", "filelock", "transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _open_engine(settings: Settings, progress: bool = True):
+    from qa.engine import Engine
+
+    return Engine.open(settings, progress=progress)
+
+
+@app.command()
+def build(docs: Optional[List[Path]] = DocsOption, index: Optional[Path] = IndexOption) -> None:
+    """Build the index, or update it when documents, model or settings changed."""
+    _setup_logging()
+    try:
+        engine = _open_engine(_settings(docs, index))
+    except QAError as exc:
+        _fail(exc)
+    report = engine.build_report
+    status = engine.status()
+    if report is None:
+        typer.echo(f"index is up to date: {status.line()}")
+    else:
+        typer.echo(f"index built: {report.summary()}")
+        for skipped in report.skipped:
+            typer.echo(f"  skipped {skipped}")
+        typer.echo(status.line())
+
+
+def format_answer(answer: Answer, color: bool) -> str:
+    """Results for a person: the passage, its answering sentence marked, the citation under it."""
+    out = []
+    verdict = "" if answer.answerable else "No confident answer in these documents; the closest passages:\n\n"
+    out.append(verdict.rstrip("\n") if verdict else "")
+    for note in answer.notes:
+        out.append(f"note: {note}")
+    for r in answer.results:
+        text = r.text
+        if r.highlights:
+            h = r.highlights[0]
+            mark = typer.style(h.text, bold=True, underline=True) if color else f">>>{h.text}<<<"
+            text = text[: h.start] + mark + text[h.end :]
+        body = textwrap.indent(text, "    ")
+        out.append(f"[{r.rank}] score {r.score:.3f}\n{body}\n    — {r.title}, {r.source} ¶{r.paragraph} (chars {r.start}–{r.end})")
+    return "\n\n".join(p for p in out if p)
+
+
+@app.command()
+def ask(
+    question: Optional[str] = typer.Argument(None, help="The question. Omit it with --questions."),
+    k: Optional[int] = typer.Option(None, "--k", "-k", help="Number of passages (1-100). Default: 5"),
+    mode: Optional[str] = ModeOption,
+    as_json: bool = typer.Option(False, "--json", help="Print the JSON contract (one object a line for --questions)."),
+    questions: Optional[Path] = typer.Option(None, "--questions", help="A .jsonl file; answers each line's `question`."),
+    docs: Optional[List[Path]] = DocsOption,
+    index: Optional[Path] = IndexOption,
+    reranker: Optional[str] = RerankerOption,
+) -> None:
+    """Answer a question (or every question in a file) with cited, highlighted passages."""
+    _setup_logging(quiet=True)
+    if (question is None) == (questions is None):
+        _fail(QAError("give either a QUESTION or --questions FILE.jsonl"))
+    try:
+        settings = _settings(docs, index, reranker=reranker)
+        if questions is not None:
+            from qa.evaluation.harness import load_questions
+
+            texts = [q.question for q in load_questions(questions)]
+        else:
+            texts = [question or ""]
+        engine = _open_engine(settings, progress=False)
+        answers = engine.ask_batch(texts, k, mode)
+    except QAError as exc:
+        _fail(exc)
+    for answer in answers:
+        if as_json:
+            typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=None if questions else 2))
+        else:
+            typer.echo(format_answer(answer, color=sys.stdout.isatty()))
+            if questions:
+                typer.echo("\n" + "=" * 72 + "\n")
+
+
+@app.command("eval")
+def evaluate(
+    questions: Optional[Path] = typer.Option(None, "--questions", help=f"Question file. Default: {DEFAULT_QUESTIONS}"),
+    beir: Optional[Path] = typer.Option(None, "--beir", help="A BEIR dataset folder (corpus, queries, qrels/)."),
+    qrels: Optional[Path] = typer.Option(None, "--qrels", help="With --beir: the qrels file (default: qrels/test.tsv or the only one)."),
+    run_out: Optional[Path] = typer.Option(None, "--run-out", help="With --beir: write a TREC run file here."),
+    mode: Optional[List[str]] = typer.Option(None, "--mode", help="Mode(s) to evaluate (repeatable)."),
+    compare: bool = typer.Option(False, "--compare", help="Evaluate dense, bm25 and hybrid side by side."),
+    as_json: bool = typer.Option(False, "--json", help="Print a machine-readable report."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="List the questions that missed."),
+    docs: Optional[List[Path]] = DocsOption,
+    index: Optional[Path] = IndexOption,
+    reranker: Optional[str] = RerankerOption,
+) -> None:
+    """Score retrieval, highlighting and abstention on a question file or a BEIR dataset."""
+    _setup_logging(quiet=as_json)
+    modes = list(MODES) if compare else (mode or [None])
+    try:
+        settings = _settings(docs, index, reranker=reranker)
+        for m in modes:
+            if m is not None and m not in MODES:
+                raise QAError(f"unknown mode {m!r}: use one of {', '.join(MODES)}")
+        modes = [m or settings.mode for m in modes]
+        if beir is not None:
+            from qa.evaluation.beir import format_beir_reports, load_beir, run_beir
+
+            dataset = load_beir(beir, qrels)
+            reports = run_beir(dataset, settings, modes, run_out=run_out, progress=not as_json)
+            typer.echo(json.dumps([r.to_dict() for r in reports], indent=2) if as_json else format_beir_reports(reports))
+            return
+        from qa.evaluation.harness import evaluate_questions, format_questions_report, load_questions
+
+        items = load_questions(questions or DEFAULT_QUESTIONS)
+        engine = _open_engine(settings, progress=not as_json)
+        reports = [evaluate_questions(engine, items, m) for m in modes]
+    except QAError as exc:
+        _fail(exc)
+    if as_json:
+        typer.echo(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
+    else:
+        typer.echo(format_questions_report(reports, verbose=verbose))
+
+
+def main() -> None:
+    app()

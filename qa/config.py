@@ -1,0 +1,107 @@
+"""One Settings object, built from defaults, then `QA_*` environment variables, then flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from qa.errors import BadQueryError
+
+MODES = ("hybrid", "dense", "bm25")
+
+# Settings that change what is stored in the index; the manifest records them and a
+# change forces a rebuild.  Everything else only changes how a query is answered.
+INDEX_FIELDS = ("model", "max_chunk_tokens", "min_prose_words")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the engine needs to know, passed explicitly (no module globals).
+
+    Attributes:
+        docs: collection folders to index.
+        index_dir: where the built index lives.
+        model: embedding model path or name; empty means the packaged all-MiniLM-L6-v2.
+        k: number of passages returned by default.
+        mode: retrieval mode, one of `MODES`.
+        max_chunk_tokens: paragraphs longer than this (in model word pieces) are split
+            at sentence boundaries; all-MiniLM-L6-v2 reads 256 pieces including 2 specials.
+        min_prose_words: a line with fewer words (and no sentence end) counts as a
+            short line (menu item, heading, date) and is grouped with its neighbours.
+        dense_weight: weight of the dense score in hybrid fusion (the rest is BM25).
+        sentence_weight: share of a passage's dense score taken from its best sentence.
+        answerable_threshold: confidence below which a result set is flagged
+            `answerable: false` (calibrated on the seed questions, see README).
+        reranker: optional cross-encoder path or name; empty means no re-ranking.
+        rerank_depth: how many fused candidates the re-ranker re-scores.
+        device: torch device for the models.
+    """
+
+    docs: tuple[Path, ...] = (Path("seeds"),)
+    index_dir: Path = Path("index")
+    model: str = ""
+    k: int = 5
+    mode: str = "hybrid"
+    max_chunk_tokens: int = 250
+    min_prose_words: int = 6
+    dense_weight: float = 0.6
+    sentence_weight: float = 0.5
+    answerable_threshold: float = 0.5
+    reranker: str = ""
+    rerank_depth: int = 20
+    device: str = "cpu"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise BadQueryError(f"unknown mode {self.mode!r}: use one of {', '.join(MODES)}")
+
+    def replace(self, **changes: Any) -> "Settings":
+        """Return a copy with `changes` applied, ignoring changes that are None."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def index_settings(self) -> dict[str, Any]:
+        """The settings that shape the stored index (written into its manifest)."""
+        return {name: getattr(self, name) for name in INDEX_FIELDS}
+
+
+def _coerce(name: str, raw: str) -> Any:
+    kind = type(getattr(Settings(), name))
+    if name == "docs":
+        return tuple(Path(p) for p in raw.split(os.pathsep) if p)
+    if kind is bool:
+        return raw.lower() in {"1", "true", "yes", "on"}
+    if kind in (int, float):
+        try:
+            return kind(raw)
+        except ValueError as exc:
+            raise BadQueryError(f"QA_{name.upper()}={raw!r} is not a valid {kind.__name__}") from exc
+    if name == "index_dir":
+        return Path(raw)
+    return raw
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **flags: Any) -> Settings:
+    """Build Settings from defaults, then `QA_<FIELD>` environment variables, then flags.
+
+    Args:
+        environ: the environment to read (defaults to `os.environ`).
+        **flags: explicit values (from the command line); None means "not given".
+    """
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(Settings):
+        if f.name == "extra":
+            continue
+        raw = environ.get(f"QA_{f.name.upper()}")
+        if raw is not None and raw != "":
+            values[f.name] = _coerce(f.name, raw)
+    values.update({k: v for k, v in flags.items() if v is not None})
+    if "docs" in values:
+        values["docs"] = tuple(Path(p) for p in values["docs"])
+    if "index_dir" in values:
+        values["index_dir"] = Path(values["index_dir"])
+    return Settings(**values)

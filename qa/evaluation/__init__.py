@@ -1,0 +1,1 @@
+"""Evaluation: pure metrics, the seed-question harness and the BEIR runner."""
