@@ -49,7 +49,7 @@ class Settings:
     min_prose_words: int = 6
     dense_weight: float = 0.6
     sentence_weight: float = 0.5
-    answerable_threshold: float = 0.5
+    answerable_threshold: float = 0.49
     reranker: str = ""
     rerank_depth: int = 20
     device: str = "cpu"
