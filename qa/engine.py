@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from qa.answers import Answer, Result, confidence
+from qa.answers import Answer, Result, confidence, evidence
 from qa.config import MODES, Settings
 from qa.documents import Collection, Document, load_collection
 from qa.embedding import load_embedder
@@ -173,10 +173,11 @@ class Engine:
             results.append(Result(rank, hit.score, doc.source, doc.title, chunk.paragraph, chunk.start, chunk.end,
                                   chunk.text, tuple(highlights), doc.collection))
         conf = 0.0
+        threshold = self.settings.answerable_threshold
         if ranking.hits:
             top_terms = set().union(*(set(t) for t in flat[: len(chunks[0].sentences)]))
-            conf = confidence(ranking.hits[0].best_sentence, term_overlap(terms, top_terms))
-        answerable = bool(results) and conf >= self.settings.answerable_threshold
+            conf = confidence(evidence(ranking.hits[0].best_sentence, term_overlap(terms, top_terms)), threshold)
+        answerable = bool(results) and conf >= 0.5
         return Answer(question, self.collection, answerable, conf, tuple(results), notes)
 
     # --- documents -----------------------------------------------------------------------
