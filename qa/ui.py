@@ -208,6 +208,7 @@ CSS = """
 .gradio-container { max-width: 980px !important; margin: 0 auto !important; }
 #qa-header h1 { font-size: 1.9rem; font-weight: 750; letter-spacing: -0.02em; margin: 0.2em 0 0; }
 #qa-header p { color: var(--body-text-color-subdued); margin: 0.2em 0 0.6em; }
+#qa-header p a { color: #4f46e5; font-weight: 600; text-decoration: none; margin-left: 6px; }
 #qa-header .qa-logo { display:inline-block; background: linear-gradient(135deg,#4f46e5,#06b6d4);
   -webkit-background-clip:text; background-clip:text; color: transparent; }
 #question textarea, #question input { font-size: 1.08rem !important; }
@@ -296,7 +297,7 @@ def build_ui(engine: "Engine", examples: Sequence[str] | None = None, base: str 
         gr.HTML(
             '<div id="qa-header"><h1><span class="qa-logo">Seed QA</span></h1>'
             "<p>Answers from your documents — every sentence cited, every citation one click from its source. "
-            f'<a href="{esc(base)}/docs" target="_blank" rel="noopener">JSON API</a></p></div>",
+            f'<a href="{esc(base)}/docs" target="_blank" rel="noopener">JSON API</a></p></div>',
             js_on_load=None,
         )
         with gr.Row(equal_height=True):
@@ -317,13 +318,18 @@ def build_ui(engine: "Engine", examples: Sequence[str] | None = None, base: str 
         results = gr.HTML(welcome_html(engine), elem_id="results", js_on_load=None, min_height=120)
         gr.HTML(f'<div id="qa-status">{esc(status.line())}</div>', js_on_load=None)
 
-        for trigger in (question.submit, ask_btn.click):
-            (trigger(busy, None, ask_btn, queue=False, show_progress="hidden")
-             .then(ask, [question, k, mode], results, show_progress="full", concurrency_limit=4)
-             .then(idle, None, ask_btn, queue=False, show_progress="hidden"))
+        # busy -> answer -> idle; only the answer step is an API endpoint ("/ask", for gradio_client).
+        quiet = dict(queue=False, show_progress="hidden", api_visibility="private")
+        answer_step = dict(fn=ask, inputs=[question, k, mode], outputs=results, show_progress="full",
+                           concurrency_limit=4, concurrency_id="ask")
+        for i, trigger in enumerate((question.submit, ask_btn.click)):
+            (trigger(busy, None, ask_btn, **quiet)
+             .then(**answer_step, api_name="ask" if i == 0 else None,
+                   api_visibility="public" if i == 0 else "private")
+             .then(idle, None, ask_btn, **quiet))
         for button, text in zip(example_buttons, examples):
-            (button.click(lambda t=text: (t, gr.Button(value="Searching…", interactive=False)), None, [question, ask_btn],
-                          queue=False, show_progress="hidden")
-             .then(ask, [question, k, mode], results, show_progress="full", concurrency_limit=4)
-             .then(idle, None, ask_btn, queue=False, show_progress="hidden"))
+            (button.click(lambda t=text: (t, gr.Button(value="Searching…", interactive=False)), None,
+                          [question, ask_btn], **quiet)
+             .then(**answer_step, api_visibility="private")
+             .then(idle, None, ask_btn, **quiet))
     return demo
