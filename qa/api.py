@@ -105,8 +105,8 @@ def render_document_page(title: str, source: str, text: str, start: int | None, 
 <style>
 body {{ font-family: ui-sans-serif, system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; margin: 0;
   background: #f8fafc; color: #1f2937; }}
-header {{ position: sticky; top: 0; background: rgba(255,255,255,.95); border-bottom: 1px solid #e5e7eb;
-  padding: 12px 24px; backdrop-filter: blur(6px); }}
+header {{ position: sticky; top: 0; background: #fff; border-bottom: 1px solid #e5e7eb; padding: 12px 24px;
+  box-shadow: 0 1px 6px rgba(0,0,0,.05); z-index: 1; }}
 header h1 {{ font-size: 1.15rem; margin: 0 0 2px; }}
 header .meta {{ font-size: .8rem; color: #6b7280; }}
 header code {{ background: #f1f5f9; padding: 1px 5px; border-radius: 4px; }}

@@ -9,7 +9,6 @@ Only `build_ui` imports gradio.
 from __future__ import annotations
 
 import html
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 from urllib.parse import quote, urlencode
@@ -24,7 +23,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from qa.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED_QUESTIONS = ROOT / "data" / "eval" / "seed_questions.jsonl"
 SEED_EXAMPLES = (
     "Where was the European Cybercrime Forum held?",
     "In how many countries does DHS have personnel stationed?",
@@ -76,8 +74,8 @@ def marked(text: str, spans: Sequence[tuple[int, int]], css_class: str = "") -> 
 
 def render_message(text: str, kind: str = "info") -> str:
     """A friendly one-liner in place of results (empty question, bad settings, ...)."""
-    icon = {"info": "💡", "error": "⚠️"}.get(kind, "💡")
-    return f'<div class="qa-message qa-{esc(kind)}" role="status"><span class="qa-icon">{icon}</span> {esc(text)}</div>'
+    icon = "!" if kind == "error" else "i"
+    return f'<div class="qa-message qa-{esc(kind)}" role="status"><span class="qa-icon">{icon}</span>{esc(text)}</div>'
 
 
 def relevance(results: Sequence[Result]) -> list[float]:
@@ -140,7 +138,7 @@ def render_answer(answer: Answer, base: str = "") -> str:
     else:
         parts.append(
             '<section class="qa-noanswer" role="status">'
-            f'<div class="qa-noanswer-title">🤔 {NO_ANSWER}.</div>'
+            f'<div class="qa-noanswer-title"><span class="qa-icon">?</span>{NO_ANSWER}.</div>'
             '<div class="qa-noanswer-body">None of the passages clearly answers '
             f"“{esc(answer.question)}”. The closest ones are below — read them with care "
             f"(confidence {answer.confidence:.2f}).</div></section>"
@@ -178,30 +176,19 @@ def welcome_html(engine: "Engine") -> str:
     )
 
 
-def load_examples(path: Path = SEED_QUESTIONS, limit: int = 4) -> list[str]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return []
-    out = []
-    for line in lines:
-        try:
-            out.append(str(json.loads(line)["question"]))
-        except (ValueError, KeyError, TypeError):
-            continue
-    return out[:limit]
-
-
 def default_examples(engine: "Engine") -> list[str]:
     """Seed questions for the seed collection; otherwise questions built from the titles."""
     seeds = (ROOT / "seeds").resolve()
     if any(Path(d).resolve() == seeds for d in engine.settings.docs):
         return list(SEED_EXAMPLES)
-    titles = []
+    examples = []
     for doc in engine.documents():
-        if doc.title and doc.title not in titles:
-            titles.append(doc.title)
-    return [f"What does “{t[:80]}” say?" for t in titles[:3]]
+        words = doc.title.split()
+        title = " ".join(words[:8]) + ("…" if len(words) > 8 else "")
+        question = f"What is “{title}” about?"
+        if title and question not in examples:
+            examples.append(question)
+    return examples[:3]
 
 
 CSS = """
@@ -219,6 +206,7 @@ CSS = """
   min-width: 0 !important; }
 #qa-status { font-size: 0.8rem; color: var(--body-text-color-subdued); text-align: center; margin-top: 4px; }
 #results { min-height: 120px; }
+#results .html-container, #qa-head-block .html-container, #qa-status-block .html-container { padding: 0 !important; }
 .qa-out { display: flex; flex-direction: column; gap: 12px; }
 .qa-answer { border-radius: 14px; padding: 16px 20px; background: linear-gradient(135deg, rgba(79,70,229,.08), rgba(6,182,212,.08));
   border: 1px solid rgba(79,70,229,.25); }
@@ -258,8 +246,16 @@ CSS = """
 .qa-bar-fill { display: block; height: 100%; background: linear-gradient(90deg,#06b6d4,#4f46e5); }
 .qa-pct { width: 3em; text-align: right; font-variant-numeric: tabular-nums; }
 .qa-passage { line-height: 1.6; margin: 0 0 8px !important; white-space: pre-wrap; }
-.qa-passage mark { background: #fef08a; color: #1f2937; padding: 0 2px; border-radius: 3px; }
-.qa-message { border-radius: 12px; padding: 14px 18px; background: var(--background-fill-secondary); }
+.qa-passage mark { background: rgba(250,204,21,.30); color: inherit; padding: 0 2px; border-radius: 3px;
+  border-bottom: 2px solid #facc15; }
+.qa-message { border-radius: 12px; padding: 14px 18px; background: var(--background-fill-primary); display: flex;
+  border: 1px solid var(--border-color-primary);
+  align-items: center; }
+.qa-icon { display: inline-flex; align-items: center; justify-content: center; width: 1.4em; height: 1.4em; flex: none;
+  border-radius: 50%; background: #4f46e5; color: #fff; font-weight: 700; font-size: .85em; margin-right: 10px;
+  font-family: Georgia, serif; }
+.qa-error .qa-icon { background: #dc2626; font-family: inherit; }
+.qa-noanswer .qa-icon { background: #f59e0b; font-family: inherit; }
 .qa-error { background: rgba(239,68,68,.08); border: 1px solid rgba(239,68,68,.35); }
 .qa-welcome { border-radius: 12px; padding: 18px 20px; border: 1px dashed var(--border-color-primary);
   color: var(--body-text-color-subdued); }
@@ -298,7 +294,7 @@ def build_ui(engine: "Engine", examples: Sequence[str] | None = None, base: str 
             '<div id="qa-header"><h1><span class="qa-logo">Seed QA</span></h1>'
             "<p>Answers from your documents — every sentence cited, every citation one click from its source. "
             f'<a href="{esc(base)}/docs" target="_blank" rel="noopener">JSON API</a></p></div>',
-            js_on_load=None,
+            js_on_load=None, elem_id="qa-head-block",
         )
         with gr.Row(equal_height=True):
             question = gr.Textbox(
@@ -316,7 +312,7 @@ def build_ui(engine: "Engine", examples: Sequence[str] | None = None, base: str 
                                 info="hybrid = meaning + keywords; dense = meaning only; bm25 = keywords only",
                                 elem_id="qa-mode")
         results = gr.HTML(welcome_html(engine), elem_id="results", js_on_load=None, min_height=120)
-        gr.HTML(f'<div id="qa-status">{esc(status.line())}</div>', js_on_load=None)
+        gr.HTML(f'<div id="qa-status">{esc(status.line())}</div>', js_on_load=None, elem_id="qa-status-block")
 
         # busy -> answer -> idle; only the answer step is an API endpoint ("/ask", for gradio_client).
         quiet = dict(queue=False, show_progress="hidden", api_visibility="private")

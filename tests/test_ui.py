@@ -159,3 +159,12 @@ def test_build_ui_has_the_expected_elements(seeds_engine):
     ids = {getattr(block, "elem_id", None) for block in demo.blocks.values()}
     assert {"question", "ask", "results", "qa-settings", "qa-k", "qa-mode"} <= ids
     assert "Where was the European Cybercrime Forum held?" in default_examples(seeds_engine)
+
+
+def test_default_examples_for_another_collection(tmp_path):
+    from types import SimpleNamespace
+
+    docs = [SimpleNamespace(title="One two three four five six seven eight nine ten"), SimpleNamespace(title="Short")]
+    engine = SimpleNamespace(settings=SimpleNamespace(docs=(tmp_path,)), documents=lambda: docs)
+    assert default_examples(engine) == ["What is “One two three four five six seven eight…” about?",
+                                        "What is “Short” about?"]
