@@ -124,6 +124,8 @@ def test_answer_with_citation_and_screenshot(page):
     assert "documents" in page.locator("#qa-status").inner_text()
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.evaluate("window.scrollTo(0, 0)")
+    page.mouse.move(0, 0)
+    page.wait_for_timeout(400)  # let the button's transition settle
     page.screenshot(path=str(SCREENSHOT))
     assert SCREENSHOT.stat().st_size > 10_000
 
