@@ -80,6 +80,8 @@ def page(browser, server):
     page.on("dialog", on_dialog)
     page.goto(server + "/")
     page.locator("#question textarea, #question input").first.wait_for()
+    page.locator(RESULTS_HTML).wait_for()
+    page.locator("#results .qa-welcome").wait_for()
     yield page
     context.close()
 
@@ -88,7 +90,7 @@ def ask(page, question: str) -> None:
     """Type the question and press Enter, as a person would; wait until the answer is in."""
     box = page.locator("#question textarea, #question input").first
     box.fill(question)
-    page.evaluate(f"window.__qaOld = document.querySelector({RESULTS_HTML!r}).innerHTML")
+    page.evaluate(f"window.__qaOld = (document.querySelector({RESULTS_HTML!r}) || {{}}).innerHTML")
     box.press("Enter")
     # The result pane changed, and the busy state is over.
     page.wait_for_function(
