@@ -1,0 +1,55 @@
+"""Serve Seed QA: the browser UI at "/", the JSON API at /api, OpenAPI docs at /docs.
+
+    python app.py [--docs DIR ...] [--index DIR] [--host 127.0.0.1] [--port 7860]
+
+The index is built (or brought up to date) before the server starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", action="append", default=None, metavar="DIR",
+                        help="collection folder (repeatable; default: $QA_DOCS or seeds/)")
+    parser.add_argument("--index", default=None, metavar="DIR", help="index folder (default: $QA_INDEX_DIR or index/)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT") or 7860),
+                        help="port (default: $GRADIO_SERVER_PORT or 7860)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    for noisy in ("sentence_transformers", "faiss", "bm25s", "httpx", "filelock", "transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+    from qa.config import load_settings
+    from qa.engine import Engine
+    from qa.errors import QAError
+
+    try:
+        settings = load_settings(docs=tuple(args.docs) if args.docs else None, index_dir=args.index)
+        engine = Engine.open(settings, progress=True)
+    except QAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    import uvicorn
+
+    from qa.server import create_app
+
+    app = create_app(engine)
+    print(f"{engine.status().line()}\nSeed QA at http://{args.host}:{args.port}/  (API docs at /docs)", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""The JSON HTTP API and the document viewer page, as a FastAPI router.
+
+`GET /api/ask` returns exactly `Answer.to_dict()` (the same JSON as `python -m qa ask --json`).
+Bad parameters get a 4xx reply with `{"error": "..."}`; never a 500 or a traceback.
+Routes that touch the engine are plain `def`s: FastAPI runs them in its thread pool, so
+questions are answered concurrently over the one shared, read-only engine.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from qa.engine import MAX_K, Engine
+from qa.errors import BadQueryError, QAError
+from qa.ui import esc, marked
+
+log = logging.getLogger("qa.api")
+
+
+class NotFound(QAError):
+    """No such indexed document."""
+
+
+def paragraph_counts(engine: Engine) -> Counter:
+    return Counter(chunk.source for chunk in engine.index.chunks)
+
+
+def lookup(engine: Engine, source: str):
+    """Only indexed documents are served: the source is a key, never a path on disk."""
+    try:
+        return engine.document(source)
+    except QAError:
+        raise NotFound(f"no indexed document {source!r}: see /api/documents") from None
+
+
+def make_router(engine: Engine) -> APIRouter:
+    router = APIRouter()
+    counts = paragraph_counts(engine)
+
+    @router.get("/api/ask", tags=["questions"], summary="Answer a question with cited, highlighted passages")
+    def ask(
+        q: str = Query("", description="The question"),
+        k: str | None = Query(None, description=f"Number of passages, 1 to {MAX_K} (default {engine.settings.k})"),
+        mode: str | None = Query(None, description="hybrid, dense or bm25 (default hybrid)"),
+    ) -> dict[str, Any]:
+        return engine.ask(q, k if k not in (None, "") else None, mode or None).to_dict()
+
+    @router.get("/api/documents", tags=["documents"], summary="The indexed documents")
+    def documents() -> list[dict[str, Any]]:
+        return [
+            {"source": d.source, "title": d.title, "collection": d.collection, "paragraphs": counts[d.source],
+             "chars": len(d.text)}
+            for d in engine.documents()
+        ]
+
+    @router.get("/api/documents/{source:path}", tags=["documents"], summary="One indexed document's text")
+    def document(source: str) -> dict[str, Any]:
+        d = lookup(engine, source)
+        return {"source": d.source, "title": d.title, "collection": d.collection, "paragraphs": counts[d.source],
+                "text": d.text}
+
+    @router.get("/healthz", tags=["health"], summary="Liveness and what is served")
+    def healthz() -> dict[str, Any]:
+        s = engine.status()
+        return {"status": "ok", "documents": s.documents, "passages": s.passages, "model": s.model}
+
+    @router.get("/view/{source:path}", response_class=HTMLResponse, include_in_schema=False)
+    def view(source: str, start: int | None = None, end: int | None = None,
+             hs: int | None = None, he: int | None = None) -> HTMLResponse:
+        d = lookup(engine, source)
+        return HTMLResponse(render_document_page(d.title, d.source, d.text, start, end, hs, he))
+
+    return router
+
+
+def _valid(text: str, start: int | None, end: int | None) -> bool:
+    return start is not None and end is not None and 0 <= start < end <= len(text)
+
+
+def render_document_page(title: str, source: str, text: str, start: int | None, end: int | None,
+                         hs: int | None = None, he: int | None = None) -> str:
+    """The whole document, escaped, with the passage [start, end) in <mark id="passage">
+    (and the answering sentence [hs, he) inside it emphasised), scrolled into view."""
+    if _valid(text, start, end):
+        inner = text[start:end]
+        if _valid(text, hs, he) and start <= hs and he <= end:  # type: ignore[operator]
+            inner_html = marked(inner, [(hs - start, he - start)], "sentence")  # type: ignore[operator]
+        else:
+            inner_html = esc(inner)
+        body = f'{esc(text[:start])}<mark id="passage">{inner_html}</mark>{esc(text[end:])}'
+        where = f"Highlighted: characters {start}–{end}"
+    else:
+        body = esc(text)
+        where = "No passage selected" if start is None and end is None else "The requested range is not in this document"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{esc(title)} — Seed QA</title>
+<style>
+body {{ font-family: ui-sans-serif, system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; margin: 0;
+  background: #f8fafc; color: #1f2937; }}
+header {{ position: sticky; top: 0; background: #fff; border-bottom: 1px solid #e5e7eb; padding: 12px 24px;
+  box-shadow: 0 1px 6px rgba(0,0,0,.05); z-index: 1; }}
+header h1 {{ font-size: 1.15rem; margin: 0 0 2px; }}
+header .meta {{ font-size: .8rem; color: #6b7280; }}
+header code {{ background: #f1f5f9; padding: 1px 5px; border-radius: 4px; }}
+header a {{ color: #4f46e5; text-decoration: none; font-weight: 600; margin-right: 10px; }}
+main {{ max-width: 820px; margin: 24px auto; background: #fff; border: 1px solid #e5e7eb; border-radius: 12px;
+  padding: 24px 32px; white-space: pre-wrap; line-height: 1.65; overflow-wrap: anywhere; }}
+mark#passage {{ background: #fef9c3; outline: 2px solid #facc15; border-radius: 3px; scroll-margin-top: 40vh; }}
+mark.sentence {{ background: #fde047; }}
+</style></head>
+<body><header><h1>{esc(title)}</h1>
+<div class="meta"><a href="/">← Seed QA</a><code>{esc(source)}</code> · {esc(where)}</div></header>
+<main id="document">{body}</main>
+<script>const p = document.getElementById("passage"); if (p) p.scrollIntoView({{block: "center"}});</script>
+</body></html>"""
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every error is `{"error": "..."}` JSON with a 4xx status (a 500 only for real bugs, without a traceback)."""
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=404)
+
+    @app.exception_handler(BadQueryError)
+    async def bad_query(request: Request, exc: BadQueryError) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+
+    @app.exception_handler(QAError)
+    async def qa_error(request: Request, exc: QAError) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()) if p not in ('query', 'path'))}: {e.get('msg', 'invalid')}"
+            for e in exc.errors()
+        )
+        return JSONResponse({"error": problems or "invalid request"}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s", request.url.path)
+        return JSONResponse({"error": "internal error; see the server log"}, status_code=500)

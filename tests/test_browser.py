@@ -1,0 +1,205 @@
+"""The real UI in a real browser: Debian's Chromium driven by Playwright against the real
+server (uvicorn on a free loopback port, index built in a temporary folder).
+
+The collection is the seeds plus one hostile document whose text holds markup; it must show
+as text. A screenshot of the UI answering a seed question is saved to docs/screenshot.png.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from qa.config import Settings
+from qa.engine import Engine
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOT = ROOT / "docs" / "screenshot.png"
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+               "--disable-sync", "--no-first-run"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed at /usr/bin/chromium "
+                       "(apt-get install chromium); Playwright cannot download its own browser here"),
+]
+
+QUESTION = "Where was the European Cybercrime Forum held?"
+HOSTILE_SOURCE = "zz_hostile.md"
+HOSTILE_TEXT = (
+    "# Markup injection field notes\n\n"
+    "The Zorblax scanner quarantines uploads that contain <script>alert(1)</script> tags "
+    "or <img src=x onerror=alert(1)> images, and it logs ${alert(2)} and {{constructor}} template probes too.\n\n"
+    "Quarantined files are reviewed by the security desk every Tuesday.\n"
+)
+HOSTILE_QUESTION = "What does the Zorblax scanner quarantine?"
+EXAMPLES = [QUESTION, "In how many countries does DHS have personnel stationed?"]
+TIMEOUT = 60_000
+RESULTS_HTML = "#results .prose"  # the element gr.HTML renders its value into
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, embedder):
+    """The whole app (UI + API) on 127.0.0.1:<free port>, once for the module."""
+    from qa.server import create_app, serving
+
+    root = tmp_path_factory.mktemp("browser")
+    docs = root / "docs"
+    shutil.copytree(ROOT / "seeds", docs)
+    (docs / HOSTILE_SOURCE).write_text(HOSTILE_TEXT, encoding="utf-8")
+    engine = Engine.open(Settings(docs=(docs,), index_dir=root / "index"))
+    with serving(create_app(engine, examples=EXAMPLES)) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1180, "height": 1000}, device_scale_factor=1)
+    context.set_default_timeout(TIMEOUT)
+    page = context.new_page()
+    page.dialogs = []  # type: ignore[attr-defined]
+
+    def on_dialog(dialog):
+        page.dialogs.append(dialog.message)  # type: ignore[attr-defined]
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.goto(server + "/")
+    page.locator("#question textarea, #question input").first.wait_for()
+    page.locator(RESULTS_HTML).wait_for()
+    page.locator("#results .qa-welcome").wait_for()
+    yield page
+    context.close()
+
+
+def ask(page, question: str) -> None:
+    """Type the question and press Enter, as a person would; wait until the answer is in."""
+    box = page.locator("#question textarea, #question input").first
+    box.fill(question)
+    page.evaluate(f"window.__qaOld = (document.querySelector({RESULTS_HTML!r}) || {{}}).innerHTML")
+    box.press("Enter")
+    # The result pane changed, and the busy state is over.
+    page.wait_for_function(
+        f"() => {{ const b = document.querySelector('#ask'), cur = document.querySelector({RESULTS_HTML!r});"
+        " return cur && cur.innerHTML !== window.__qaOld && b && b.textContent.trim() === 'Ask' && !b.disabled; }"
+    )
+
+
+def watch_busy(page) -> None:
+    page.evaluate(
+        """() => {
+        window.__qaBusy = false;
+        const b = document.querySelector('#ask');
+        new MutationObserver(() => { if (b.textContent.includes('Searching')) window.__qaBusy = true; })
+            .observe(b, {subtree: true, childList: true, characterData: true, attributes: true});
+    }"""
+    )
+
+
+def test_answer_with_citation_and_screenshot(page):
+    watch_busy(page)
+    ask(page, QUESTION)
+    mark = page.locator("#results .qa-answer mark.qa-answer-mark")
+    mark.wait_for()
+    assert "Budapest" in mark.inner_text()
+    cite = page.locator("#results .qa-answer .qa-answer-cite")
+    assert "000_a17f7510e5746d01.txt" in cite.inner_text() and "¶" in cite.inner_text()
+    assert page.locator("#results .qa-answer .qa-cite-ref").inner_text() == "[1]"
+    cards = page.locator("#results .qa-card")
+    assert cards.count() >= 3
+    assert cards.first.locator("mark").count() >= 1 and cards.first.locator(".qa-bar-fill").count() == 1
+    assert page.evaluate("window.__qaBusy") is True, "no visible busy state while answering"
+    assert "documents" in page.locator("#qa-status").inner_text()
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.mouse.move(0, 0)
+    page.wait_for_timeout(400)  # let the button's transition settle
+    page.screenshot(path=str(SCREENSHOT))
+    assert SCREENSHOT.stat().st_size > 10_000
+
+
+def test_view_in_document_highlights_the_passage(page):
+    ask(page, QUESTION)
+    link = page.locator("#results .qa-answer a.qa-view")
+    with page.context.expect_page() as popup:
+        link.click()
+    doc = popup.value
+    doc.wait_for_load_state()
+    passage = doc.locator("mark#passage")
+    passage.wait_for()
+    assert "Budapest" in passage.inner_text()
+    assert "Budapest" in doc.locator("mark#passage mark.sentence").inner_text()
+    in_view = doc.evaluate(
+        "() => { const r = document.getElementById('passage').getBoundingClientRect();"
+        " return r.top >= 0 && r.top < window.innerHeight; }"
+    )
+    assert in_view, "the highlighted passage was not scrolled into view"
+    assert doc.evaluate("window.scrollY") > 0
+
+
+def test_empty_question_is_a_friendly_message(page):
+    ask(page, "   ")
+    message = page.locator("#results .qa-message")
+    message.wait_for()
+    assert "Type a question" in message.inner_text()
+    assert page.locator("#results .qa-error").count() == 0
+    assert page.locator(".toast-body, .error").count() == 0
+
+
+def test_unanswerable_question_shows_the_no_answer_state(page):
+    ask(page, "Who won the 2010 FIFA World Cup?")
+    state = page.locator("#results .qa-noanswer")
+    state.wait_for()
+    assert "No confident answer in these documents" in state.inner_text()
+    assert page.locator("#results .qa-card").count() >= 1
+    assert page.locator("#results mark.qa-answer-mark").count() == 0
+
+
+def test_hostile_document_shows_as_text(page):
+    ask(page, HOSTILE_QUESTION)
+    page.locator("#results .qa-card").first.wait_for()
+    results_text = page.locator("#results").inner_text()
+    assert "<script>alert(1)</script>" in results_text
+    assert "<img src=x onerror=alert(1)>" in results_text
+    assert "${alert(2)}" in results_text and "{{constructor}}" in results_text
+    assert HOSTILE_SOURCE in results_text
+    injected = page.evaluate(
+        "() => [...document.querySelectorAll('script')].filter(s => s.textContent.includes('alert(')).length"
+        " + document.querySelectorAll('#results script, #results img, img[src=\"x\"]').length"
+    )
+    assert injected == 0
+    page.wait_for_timeout(300)
+    assert page.dialogs == []  # type: ignore[attr-defined]
+
+    # The document viewer escapes it too.
+    with page.context.expect_page() as popup:
+        page.locator("#results .qa-card a.qa-view").first.click()
+    doc = popup.value
+    doc.locator("main#document").wait_for()
+    assert "<script>alert(1)</script>" in doc.locator("main#document").inner_text()
+    assert doc.evaluate("document.querySelectorAll('main script, main img').length") == 0
+    assert page.dialogs == []  # type: ignore[attr-defined]
+
+
+def test_example_button_and_settings(page):
+    page.locator("#qa-settings").get_by_text("Settings").first.click()
+    page.locator("#qa-mode").get_by_text("bm25", exact=True).click()
+    page.locator(".qa-example", has_text="DHS have personnel").click()
+    page.wait_for_function("() => document.querySelector('#results .qa-card') !== null"
+                           " && document.querySelector('#ask').textContent.trim() === 'Ask'")
+    assert "75" in page.locator("#results .qa-card").first.inner_text()
+    assert "DHS have personnel" in page.locator("#question textarea, #question input").first.input_value()

@@ -1,0 +1,170 @@
+"""The UI's handlers and rendering, without a browser: escaping, answer-first layout,
+the no-answer state, friendly messages."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from qa.answers import Answer, Result
+from qa.highlight import Highlight
+from qa.ui import (
+    EMPTY_MESSAGE,
+    NO_ANSWER,
+    ask_html,
+    build_ui,
+    default_examples,
+    esc,
+    marked,
+    relevance,
+    render_answer,
+    view_url,
+)
+
+HOSTILE = 'Beware <script>alert(1)</script> and <img src=x onerror=alert(1)> plus ${alert(2)} {{constructor}} `x`.'
+
+
+def result(text: str = "Alpha beta. The forum was in Budapest. Gamma.", rank: int = 1, score: float = 0.8,
+           source: str = "dir/a b.txt", title: str = "A <b>title</b>") -> Result:
+    start = text.index("The") if "The" in text else 0
+    end = text.index(".", start) + 1 if "." in text[start:] else len(text)
+    return Result(rank, score, source, title, 3, 100, 100 + len(text), text,
+                  (Highlight(start, end, text[start:end], 0.9),))
+
+
+def answer(answerable: bool = True, results: tuple[Result, ...] | None = None, question: str = "Where?") -> Answer:
+    if results is None:
+        results = (result(), result("Second passage. Nothing here.", 2, 0.4, "b.md", "B"))
+    return Answer(question, "docs", answerable, 0.9 if answerable else 0.2, results)
+
+
+def visible_text(fragment: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment))
+
+
+def test_esc_neutralises_markup_and_template_syntax():
+    out = esc(HOSTILE)
+    assert "<" not in out and ">" not in out
+    assert "${" not in out and "{{" not in out and "`" not in out
+    assert html.unescape(out) == HOSTILE
+
+
+@given(st.text(max_size=80), st.lists(st.tuples(st.integers(-5, 90), st.integers(-5, 90)), max_size=4))
+def test_marked_keeps_the_text_and_escapes_it(text, spans):
+    out = marked(text, spans)
+    assert visible_text(out) == text
+    assert re.sub(r"</?mark>", "", out).count("<") == 0
+
+
+def test_marked_wraps_the_span():
+    assert marked("a <b> c", [(2, 5)]) == "a <mark>&lt;b&gt;</mark> c"
+
+
+def test_answer_first_layout_with_citation_and_cards():
+    out = render_answer(answer())
+    first = out.index('class="qa-answer"')
+    assert first < out.index('class="qa-card"')
+    answer_block = out[first:out.index('class="qa-card"')]
+    assert '<mark class="qa-answer-mark">The forum was in Budapest.</mark>' in answer_block
+    assert "[1]" in answer_block
+    for part in ("dir/a b.txt", "¶3", "chars 100–", "View in document"):
+        assert part in answer_block
+    assert out.count('class="qa-card"') == 2
+    assert "<mark>The forum was in Budapest.</mark>" in out
+    assert "A &lt;b&gt;title&lt;/b&gt;" in out and "<b>title</b>" not in out
+    assert 'style="width:100%"' in out and 'style="width:50%"' in out
+    assert 'href="/view/dir/a%20b.txt?start=100&amp;end=' in out
+
+
+def test_no_answer_state_still_shows_the_closest_passages():
+    out = render_answer(answer(answerable=False, question="Who won <the> cup?"))
+    assert NO_ANSWER in out
+    assert 'class="qa-answer"' not in out and "qa-answer-mark" not in out
+    assert out.count('class="qa-card"') == 2
+    assert "Closest passages" in out
+    assert "Who won &lt;the&gt; cup?" in out
+
+
+def test_no_results_at_all():
+    out = render_answer(answer(answerable=False, results=()))
+    assert NO_ANSWER in out
+
+
+def test_hostile_document_text_renders_as_text():
+    out = render_answer(answer(results=(result(HOSTILE + " The end.", title="<img src=x onerror=alert(1)>",
+                                               source="<script>.txt"),)))
+    assert "<script" not in out and "<img" not in out and "${" not in out
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in out
+    assert "&lt;img src=x onerror=alert(1)&gt;" in out
+    assert HOSTILE in visible_text(out)
+
+
+def test_view_url_quotes_the_source():
+    assert view_url("a b/ü?.txt", 1, 5) == "/view/a%20b/%C3%BC%3F.txt?start=1&end=5#passage"
+    assert view_url("x.txt", base="/app") == "/app/view/x.txt#passage"
+
+
+def test_relevance_is_relative_to_the_best():
+    rs = [result(score=2.0), result(score=1.0), result(score=-0.5)]
+    assert relevance(rs) == [1.0, 0.5, 0.0]
+    assert relevance([result(score=0.0)]) == [0.0]
+
+
+class NeverAsked:
+    """An engine stand-in: an empty question must not reach the engine."""
+
+    def ask(self, *args, **kwargs):  # pragma: no cover - failing path
+        raise AssertionError("the engine was asked")
+
+
+@pytest.mark.parametrize("question", ["", "   ", None, "\n\t"])
+def test_empty_question_is_a_friendly_message(question):
+    out = ask_html(NeverAsked(), question)  # type: ignore[arg-type]
+    assert "qa-message" in out and esc(EMPTY_MESSAGE) in out and "qa-error" not in out
+
+
+def test_handler_answers_with_the_real_engine(seeds_engine):
+    out = ask_html(seeds_engine, "Where was the European Cybercrime Forum held?", 3, "hybrid")
+    mark = re.search(r'<mark class="qa-answer-mark">(.*?)</mark>', out)
+    assert mark and "Budapest" in mark.group(1)
+    assert out.count('class="qa-card"') == 3
+    assert "000_a17f7510e5746d01.txt" in out
+
+
+def test_handler_unanswerable_question(seeds_engine):
+    out = ask_html(seeds_engine, "Who won the 2010 FIFA World Cup?", 5, "hybrid")
+    assert NO_ANSWER in out and 'class="qa-card"' in out
+
+
+@pytest.mark.parametrize("k, mode", [(5, "fuzzy"), (0, "hybrid"), ("many", "dense")])
+def test_bad_settings_are_a_message_not_an_exception(seeds_engine, k, mode):
+    out = ask_html(seeds_engine, "Where was the forum?", k, mode)
+    assert "qa-error" in out
+
+
+def test_punctuation_only_question_is_a_message(seeds_engine):
+    out = ask_html(seeds_engine, "?!", 5, "hybrid")
+    assert "qa-message" in out and "Traceback" not in out
+
+
+def test_build_ui_has_the_expected_elements(seeds_engine):
+    import gradio as gr
+
+    demo = build_ui(seeds_engine)
+    assert isinstance(demo, gr.Blocks)
+    ids = {getattr(block, "elem_id", None) for block in demo.blocks.values()}
+    assert {"question", "ask", "results", "qa-settings", "qa-k", "qa-mode"} <= ids
+    assert "Where was the European Cybercrime Forum held?" in default_examples(seeds_engine)
+
+
+def test_default_examples_for_another_collection(tmp_path):
+    from types import SimpleNamespace
+
+    docs = [SimpleNamespace(title="One two three four five six seven eight nine ten"), SimpleNamespace(title="Short")]
+    engine = SimpleNamespace(settings=SimpleNamespace(docs=(tmp_path,)), documents=lambda: docs)
+    assert default_examples(engine) == ["What is “One two three four five six seven eight…” about?",
+                                        "What is “Short” about?"]
