@@ -25,7 +25,7 @@ TINY_DOCS = {
 
 @pytest.fixture(scope="session")
 def embedder():
-    return load_embedder("")
+    return load_embedder("", "cpu")  # the same cache key Engine.open uses: one load a session
 
 
 def write_docs(folder: Path, docs: dict[str, str]) -> Path:
