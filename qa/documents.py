@@ -338,10 +338,14 @@ def _title_candidates(text: str) -> list[str]:
     return candidates
 
 
+TITLE_SCAN_CHARS = 256 * 1024  # a title is near the top; scanning 50 MB for it takes seconds
+
+
 def guess_title(text: str, fallback: str) -> str:
     """A human title: the first Markdown heading, else the heading-like line whose words
-    are most used by the rest of the document (so site chrome such as "U.S. flag" loses)."""
-    text = text.lstrip("\ufeff")
+    are most used by the rest of the document (so site chrome such as "U.S. flag" loses).
+    Only the first `TITLE_SCAN_CHARS` characters are read."""
+    text = text[:TITLE_SCAN_CHARS].lstrip("\ufeff")
     heading = _MD_HEADING.search(text)
     if heading:
         return heading.group(1).strip()

@@ -31,7 +31,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from qa.chunking import chunk_document
+from qa.chunking import iter_chunks
 from qa.config import Settings
 from qa.documents import Chunk, Collection, Document
 from qa.embedding import Embedder
@@ -189,17 +189,21 @@ class _Embedding:
             self.bar.close()
 
 
-def _distinct_chunks(chunks: list[Chunk]) -> tuple[list[Chunk], int]:
+def _distinct_chunks(chunks: Iterable[Chunk]) -> tuple[list[Chunk], int]:
     """Drop passages whose exact text already occurs earlier in the same document (the
-    first occurrence is the one cited). Paragraph numbers keep the chunker's numbering."""
-    seen: set[str] = set()
+    first occurrence is the one cited). Paragraph numbers keep the chunker's numbering.
+    Reads `chunks` lazily and remembers 16-byte digests, not texts."""
+    seen: set[bytes] = set()
     kept = []
+    dropped = 0
     for chunk in chunks:
-        if chunk.text in seen:
+        key = hashlib.blake2b(chunk.text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        if key in seen:
+            dropped += 1
             continue
-        seen.add(chunk.text)
+        seen.add(key)
         kept.append(chunk)
-    return kept, len(chunks) - len(kept)
+    return kept, dropped
 
 
 def build_index(
@@ -238,8 +242,9 @@ def build_index(
     repeated = 0
     for row, doc in enumerate(documents):
         key = document_key(doc)
-        doc_chunks = chunk_document(doc, settings.max_chunk_tokens, settings.min_prose_words, count_tokens)
-        doc_chunks, dropped = _distinct_chunks(doc_chunks)
+        doc_chunks, dropped = _distinct_chunks(
+            iter_chunks(doc, settings.max_chunk_tokens, settings.min_prose_words, count_tokens)
+        )
         repeated += dropped
         old = reusable.get(key)
         if old is not None and old[0] == doc.sha256 and old[1] == [(c.start, c.end) for c in doc_chunks]:
