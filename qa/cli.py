@@ -129,11 +129,18 @@ def ask(
             from qa.evaluation.harness import load_questions
 
             texts = [q.question for q in load_questions(questions)]
+            for number, text in enumerate(texts, start=1):
+                try:
+                    check_question(text)
+                except QAError as exc:
+                    raise QAError(f"{questions}: question {number}: {exc}") from None
         else:
             texts = [question or ""]
             check_question(texts[0])  # before loading the model: bad input fails fast
         engine = _open_engine(settings, progress=False)
         answers = engine.ask_batch(texts, k_value, mode)
+    except UnicodeDecodeError:
+        _fail(QAError(f"{questions} is not UTF-8 text"))
     except (QAError, OSError) as exc:
         _fail(exc)
     for answer in answers:

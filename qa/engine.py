@@ -141,8 +141,8 @@ def open_index(settings: Settings, embedder, collections: Sequence[Collection], 
         log.warning("index in %s is damaged or unusable: %s; rebuilding it from the documents", index_dir, exc)
     if reason is None:
         return current, None  # type: ignore[return-value]
+    _ensure_folder(index_dir)
     try:
-        index_dir.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(index_dir / LOCK))
         try:
             lock.acquire(timeout=0)
@@ -171,6 +171,15 @@ def open_index(settings: Settings, embedder, collections: Sequence[Collection], 
     return index, report
 
 
+def _ensure_folder(index_dir: Path) -> None:
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise QAError(
+            f"cannot write the index in {index_dir}: {exc.strerror or exc}; choose another folder with --index"
+        ) from exc
+
+
 class Engine:
     """Answers questions over one indexed set of collection folders."""
 
@@ -189,8 +198,10 @@ class Engine:
     @classmethod
     def open(cls, settings: Settings, progress: bool = False) -> "Engine":
         """Load the model and the documents, then load or (re)build the index."""
-        embedder = load_embedder(settings.model, settings.device)
+        # Documents and the index folder first: their errors come before seconds of model loading.
         collections = [load_collection(folder) for folder in settings.docs]
+        _ensure_folder(Path(settings.index_dir))
+        embedder = load_embedder(settings.model, settings.device)
         index, report = open_index(settings, embedder, collections, progress)
         return cls(settings, index, embedder, report)
 

@@ -523,7 +523,7 @@ def current_build(index_dir: Path) -> Path | None:
     pointer = index_dir / POINTER
     try:
         raw = pointer.read_bytes()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     except IsADirectoryError:
         raise IndexFormatError(f"{pointer} is damaged (a folder, not a file)") from None
