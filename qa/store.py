@@ -542,12 +542,12 @@ def _read_manifest(build: Path) -> dict[str, Any]:
     try:
         manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise IndexFormatError(f"manifest of {build} is unreadable ({exc})") from exc
+        raise IndexFormatError(f"{build / 'manifest.json'} is unreadable ({exc})") from exc
     if not isinstance(manifest, dict) or manifest.get("manifest_sha256") != manifest_checksum(manifest):
         if isinstance(manifest, dict) and manifest.get("format_version") != FORMAT_VERSION:
             # An index from another version of Seed QA: not damaged, just stale.
             return manifest
-        raise IndexFormatError(f"manifest of {build} is corrupted (checksum mismatch)")
+        raise IndexFormatError(f"manifest {build / 'manifest.json'} is corrupted (checksum mismatch)")
     return manifest
 
 
