@@ -14,6 +14,8 @@ from qa.documents import MAX_FILE_BYTES, decode_text, load_collection, max_file_
 from qa.engine import Engine, open_index
 from qa.errors import CollectionError
 
+from conftest import write_docs
+
 GOOD = "# Harbour notes\n\nThe ferry leaves the harbour at seven and returns before noon every day.\n"
 OTHER = "Lighthouse log\n\nThe lighthouse keeper lights the lamp at dusk and writes the weather in the log.\n"
 
@@ -281,3 +283,15 @@ def test_50_megabyte_file_is_indexed_in_bounded_memory(tmp_path, embedder):
     answer = Engine(settings, index, embedder, report).ask("How long are paper records kept?", k=1)
     assert answer.best.text == paragraphs[4]
     assert len(index.documents[0].text) > size
+
+
+def test_collection_of_only_stop_words_and_punctuation_builds_and_answers(tmp_path, embedder):
+    """bm25s cannot index a corpus without a single term; the build must not crash."""
+    docs = write_docs(tmp_path / "docs", {"hamlet.txt": "To be, or not to be.\n", "dots.txt": "... !!! ???\n"})
+    settings = Settings(docs=(docs,), index_dir=tmp_path / "index")
+    engine = Engine.open(settings)
+    assert engine.build_report is not None and len(engine.index.documents) == 2
+    for mode in ("hybrid", "dense", "bm25"):
+        answer = engine.ask("to be or not", k=2, mode=mode)
+        assert {r.source for r in answer.results} == {"hamlet.txt", "dots.txt"}
+    assert Engine.open(settings).build_report is None  # and it loads back
