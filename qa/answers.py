@@ -6,16 +6,19 @@ keep it stable.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from qa.highlight import Highlight
 
-# Confidence = SENTENCE_WEIGHT * best sentence cosine + COVERAGE_WEIGHT * the share of the
-# question's IDF weight found in the top passage. See README "Calibration" for how the
-# weights and the threshold were chosen on the seed questions.
+# Evidence = SENTENCE_WEIGHT * best sentence cosine + COVERAGE_WEIGHT * the share of the
+# question's IDF weight found in the top passage. Confidence squashes it into (0, 1) around
+# the calibrated threshold, so 0.5 is the answerable / not answerable boundary. See README
+# "Answerable or not" for how the weights and the threshold were chosen.
 SENTENCE_WEIGHT = 1.0
 COVERAGE_WEIGHT = 0.5
+CONFIDENCE_SCALE = 0.1
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,13 @@ class Answer:
         return data
 
 
-def confidence(best_sentence: float, coverage: float) -> float:
-    """How sure we are the top passage answers: semantic closeness of its best sentence,
-    plus how much of what the question names the passage actually contains."""
+def evidence(best_sentence: float, coverage: float) -> float:
+    """How strongly the top passage answers: semantic closeness of its best sentence, plus
+    how much of what the question names the passage actually contains."""
     return SENTENCE_WEIGHT * best_sentence + COVERAGE_WEIGHT * coverage
+
+
+def confidence(evidence_score: float, threshold: float) -> float:
+    """`evidence_score` as a value in (0, 1) that crosses 0.5 at `threshold`."""
+    z = (evidence_score - threshold) / CONFIDENCE_SCALE
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))

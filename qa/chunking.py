@@ -16,7 +16,11 @@ from qa.documents import Chunk, Document
 
 TokenCounter = Callable[[str], int]
 
+# Bump when a change here moves passage or sentence boundaries: stored indexes rebuild.
+CHUNKER_VERSION = 2
+
 MAX_GROUP_LINES = 8
+LONG_LINE_WORDS = 40  # a line this long is prose even without a final stop
 MAX_GROUP_CHARS = 600
 # Sentence ends are not split after these (lower-cased, without the final dot).
 ABBREVIATIONS = frozenset(
@@ -26,7 +30,7 @@ ABBREVIATIONS = frozenset(
 _SENTENCE_END = re.compile(r"[.!?]+[\"”’')\]]*(?=\s)")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 _WORD = re.compile(r"\w+")
-_PROSE_END = (".", "!", "?", ":", ";", '"', "”", "’", ")")
+_PROSE_END = re.compile(r"[.!?:;][\"”’')\]]*$")  # a closing quote alone ends a title, not a sentence
 
 
 @dataclass(frozen=True)
@@ -64,9 +68,10 @@ def _lines(text: str) -> Iterator[Line]:
 
 
 def is_prose(line: str, min_words: int) -> bool:
-    """A sentence-like line: enough words and a sentence end, or long enough to be one."""
+    """A sentence-like line: enough words and a sentence end. Headings and titles, however
+    long, have no sentence end and stay with the short lines around them (date, place)."""
     words = len(_WORD.findall(line))
-    return (words >= min_words and line.endswith(_PROSE_END)) or words >= 3 * min_words
+    return (words >= min_words and _PROSE_END.search(line) is not None) or words >= LONG_LINE_WORDS
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:

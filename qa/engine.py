@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from qa.answers import Answer, Result, confidence
+from qa.answers import Answer, Result, confidence, evidence
 from qa.config import MODES, Settings
 from qa.documents import Collection, Document, load_collection
 from qa.embedding import load_embedder
 from qa.errors import BadQueryError, IndexFormatError, QAError
-from qa.highlight import highlight_passage, term_overlap
+from qa.highlight import content_terms, expects_quantity, highlight_passage, term_overlap
 from qa.lexical import tokenize
 from qa.retrieval import Ranking, Retriever
 from qa.store import LOCK, BuildReport, StoredIndex, build_index, load_index, save_index, stale_reason
@@ -239,21 +239,28 @@ class Engine:
 
     def _answer(self, question: str, notes: tuple[str, ...], ranking: Ranking) -> Answer:
         idx = self.index
-        terms = idx.lexical.idf(tokenize([question])[0])
-        results = []
-        for rank, hit in enumerate(ranking.hits, start=1):
-            chunk = idx.chunks[hit.row]
+        terms = idx.lexical.idf(content_terms(tokenize([question])[0]))
+        wants_quantity = expects_quantity(question)
+        chunks = [idx.chunks[hit.row] for hit in ranking.hits]
+        # One tokenizer call for every sentence of every result (the call has a fixed cost).
+        flat = tokenize([s for chunk in chunks for s in chunk.sentence_texts()])
+        results, pos = [], 0
+        for rank, (hit, chunk) in enumerate(zip(ranking.hits, chunks), start=1):
+            sentence_terms = [set(t) for t in flat[pos : pos + len(chunk.sentences)]]
+            pos += len(chunk.sentences)
             doc = idx.document(hit.row)
             highlights = highlight_passage(
-                chunk.text, chunk.sentences, ranking.query_vector, idx.sentence_vectors[idx.sentence_rows(hit.row)], terms
+                chunk.text, chunk.sentences, ranking.query_vector, idx.sentence_vectors[idx.sentence_rows(hit.row)],
+                sentence_terms, terms, wants_quantity,
             )
             results.append(Result(rank, hit.score, doc.source, doc.title, chunk.paragraph, chunk.start, chunk.end,
                                   chunk.text, tuple(highlights), doc.collection))
         conf = 0.0
+        threshold = self.settings.answerable_threshold
         if ranking.hits:
-            top = ranking.hits[0]
-            conf = confidence(top.best_sentence, term_overlap(terms, idx.chunks[top.row].text))
-        answerable = bool(results) and conf >= self.settings.answerable_threshold
+            top_terms = set().union(*(set(t) for t in flat[: len(chunks[0].sentences)]))
+            conf = confidence(evidence(ranking.hits[0].best_sentence, term_overlap(terms, top_terms)), threshold)
+        answerable = bool(results) and conf >= 0.5
         return Answer(question, self.collection, answerable, conf, tuple(results), notes)
 
     # --- documents -----------------------------------------------------------------------

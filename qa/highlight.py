@@ -1,20 +1,52 @@
 """Pick the sentences of a passage that answer the question.
 
 Sentence vectors are computed at build time, so scoring a passage's sentences is one small
-matrix-vector product; an IDF-weighted term overlap breaks near-ties in favour of the
-sentence that names what the question names.
+matrix-vector product. Three light lexical signals refine the cosine:
+
+- overlap: the share of the question's IDF weight found in the sentence (names matter);
+- echo: a sentence made almost only of the question's own words restates it rather than
+  answering it ("My department has two specific roles." for "What are its two roles?");
+- answer type: questions asking how many / how long / when prefer sentences holding a
+  number, a month or a time expression.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Mapping, Sequence
 
 import numpy as np
 
 from qa.lexical import tokenize
 
-LEXICAL_WEIGHT = 0.3
+LEXICAL_WEIGHT = 0.2
+ECHO_WEIGHT = 1.0
+ECHO_FREE = 0.5  # up to this share of a sentence's terms may come from the question unpunished
+ANSWER_TYPE_WEIGHT = 0.1
 SECOND_SENTENCE_RATIO = 0.97  # a runner-up this close to the best is highlighted too
+
+# Question and function words: they say what kind of answer is wanted, not what it is about.
+QUESTION_WORDS = (
+    "what which who whom whose when where why how whether did does do done doing give gave given "
+    "he she her his him hers they them their its we our us you your i me my mine was were been being "
+    "has have had having can could would should shall may might must most more much many long often "
+    "name named called about from than also any some all each other there here"
+).split()
+
+_EXPECTS_QUANTITY = re.compile(
+    r"^\W*(?:\w+\s+){0,2}?(how\s+(many|much|long|often|old|far|large|big|soon)|when|"
+    r"(what|which|in what|on what)\s+(year|date|day|month|time|period|percentage|percent|share|number|amount|age))\b",
+    re.I,
+)
+_QUANTITY = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+    r"hundred|thousand|million|billion|dozen|quarter|half|third|january|february|march|april|may|june|"
+    r"july|august|september|october|november|december|spring|summer|autumn|fall|winter|week|weeks|month|"
+    r"months|year|years|day|days|decade|century|yesterday|today|tomorrow)\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -27,27 +59,51 @@ class Highlight:
     score: float
 
 
-def term_overlap(query_terms: dict[str, float], text: str) -> float:
-    """Share of the question's IDF weight whose terms occur in `text` (0..1)."""
+@lru_cache(maxsize=1)
+def _question_stopwords() -> frozenset[str]:
+    return frozenset(t for toks in tokenize(QUESTION_WORDS) for t in toks) | frozenset(QUESTION_WORDS)
+
+
+def content_terms(tokens: Sequence[str]) -> list[str]:
+    """Stemmed tokens without question and function words."""
+    stop = _question_stopwords()
+    return [t for t in tokens if t not in stop]
+
+
+def expects_quantity(question: str) -> bool:
+    return _EXPECTS_QUANTITY.search(question) is not None
+
+
+def term_overlap(query_terms: Mapping[str, float], terms: set[str]) -> float:
+    """Share of the question's IDF weight whose terms occur in `terms` (0..1)."""
     total = sum(query_terms.values())
     if total <= 0:
         return 0.0
-    present = set(tokenize([text])[0])
-    return sum(w for t, w in query_terms.items() if t in present) / total
+    return sum(w for t, w in query_terms.items() if t in terms) / total
+
+
+def echo(query_terms: Mapping[str, float], terms: set[str]) -> float:
+    """Share of a sentence's content terms that are the question's own (0..1)."""
+    own = {t for t in terms if t not in _question_stopwords()}
+    return len(own & query_terms.keys()) / len(own) if own else 1.0
 
 
 def sentence_scores(
     query_vector: np.ndarray,
     sentence_vectors: np.ndarray,
-    sentences: list[str],
-    query_terms: dict[str, float],
-    lexical_weight: float = LEXICAL_WEIGHT,
+    sentences: Sequence[str],
+    sentence_terms: Sequence[set[str]],
+    query_terms: Mapping[str, float],
+    wants_quantity: bool,
 ) -> np.ndarray:
-    dense = sentence_vectors @ query_vector
-    if not query_terms or lexical_weight == 0:
-        return dense
-    overlap = np.array([term_overlap(query_terms, s) for s in sentences], dtype=np.float32)
-    return dense + lexical_weight * overlap
+    scores = (sentence_vectors @ query_vector).astype(np.float64)
+    for i, (text, terms) in enumerate(zip(sentences, sentence_terms)):
+        scores[i] += LEXICAL_WEIGHT * term_overlap(query_terms, terms)
+        if query_terms:
+            scores[i] -= ECHO_WEIGHT * max(0.0, echo(query_terms, terms) - ECHO_FREE)
+        if wants_quantity and _QUANTITY.search(text):
+            scores[i] += ANSWER_TYPE_WEIGHT
+    return scores
 
 
 def highlight_passage(
@@ -55,7 +111,9 @@ def highlight_passage(
     spans: tuple[tuple[int, int], ...],
     query_vector: np.ndarray,
     sentence_vectors: np.ndarray,
-    query_terms: dict[str, float],
+    sentence_terms: Sequence[set[str]],
+    query_terms: Mapping[str, float],
+    wants_quantity: bool = False,
     max_highlights: int = 2,
 ) -> list[Highlight]:
     """The best-answering sentences of one passage, best first.
@@ -65,14 +123,16 @@ def highlight_passage(
         spans: its sentence offsets, relative to `text`.
         query_vector: the encoded question.
         sentence_vectors: one row per span.
-        query_terms: the question's stemmed terms with their IDF weights.
+        sentence_terms: the stemmed tokens of each sentence.
+        query_terms: the question's content terms with their IDF weights.
+        wants_quantity: the question asks for a number, a duration or a date.
         max_highlights: at most this many sentences.
     """
     if not spans:
         return []
     sentences = [text[s:e] for s, e in spans]
-    scores = sentence_scores(query_vector, sentence_vectors, sentences, query_terms)
+    scores = sentence_scores(query_vector, sentence_vectors, sentences, sentence_terms, query_terms, wants_quantity)
     order = np.argsort(-scores, kind="stable")
     best = float(scores[order[0]])
-    chosen = [order[0]] + [i for i in order[1:max_highlights] if scores[i] >= best * SECOND_SENTENCE_RATIO and best > 0]
+    chosen = [order[0]] + [i for i in order[1:max_highlights] if best > 0 and scores[i] >= best * SECOND_SENTENCE_RATIO]
     return [Highlight(spans[i][0], spans[i][1], sentences[i], float(scores[i])) for i in chosen]

@@ -31,7 +31,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from qa.chunking import iter_chunks
+from qa.chunking import CHUNKER_VERSION, iter_chunks
 from qa.config import Settings
 from qa.documents import Chunk, Collection, Document
 from qa.embedding import Embedder
@@ -358,6 +358,7 @@ def _manifest(collections, documents, chunk_doc, embedder, settings, report) -> 
         "model": embedder.name,
         "dimension": embedder.dimension,
         "settings": settings.index_settings(),
+        "chunker_version": CHUNKER_VERSION,
         "collections": sorted({str(c.documents[0].collection) for c in collections if c.documents}),
         "documents": [
             {
@@ -390,7 +391,7 @@ def stale_reason(
         return f"index format {manifest.get('format_version')} is not {FORMAT_VERSION}"
     if manifest.get("model") != embedder.name or manifest.get("dimension") != embedder.dimension:
         return f"model changed ({manifest.get('model')} -> {embedder.name})"
-    if manifest.get("settings") != settings.index_settings():
+    if manifest.get("settings") != settings.index_settings() or manifest.get("chunker_version") != CHUNKER_VERSION:
         return "chunking settings changed"
     if collections is None:
         return None

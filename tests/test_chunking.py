@@ -1,0 +1,112 @@
+"""Passages and sentences keep exact offsets and split where a reader would."""
+
+from qa.chunking import approx_tokens, chunk_document, is_prose, split_sentences
+from qa.documents import Document, load_collection
+from tests.conftest import SEEDS
+
+
+def doc(text: str, source: str = "d.txt") -> Document:
+    return Document(source, "c", "t", text, "h")
+
+
+def texts(chunks):
+    return [c.text for c in chunks]
+
+
+def test_blank_line_and_single_newline_paragraphs_both_split():
+    text = (
+        "The first paragraph is a full sentence of prose.\n\nThe second paragraph follows a blank line here.\n"
+        "The third paragraph follows a single newline only.\r\nThe fourth one ends with Windows newlines too.\r\n"
+    )
+    chunks = chunk_document(doc(text))
+    assert texts(chunks) == [
+        "The first paragraph is a full sentence of prose.",
+        "The second paragraph follows a blank line here.",
+        "The third paragraph follows a single newline only.",
+        "The fourth one ends with Windows newlines too.",
+    ]
+    assert [c.paragraph for c in chunks] == [1, 2, 3, 4]
+
+
+def test_offsets_slice_the_seed_documents_exactly():
+    for d in load_collection(SEEDS).documents:
+        chunks = chunk_document(d)
+        assert len(chunks) > 5
+        for c in chunks:
+            assert d.text[c.start : c.end] == c.text
+            for s, e in c.sentences:
+                assert 0 <= s < e <= len(c.text)
+
+
+def test_menu_debris_groups_into_one_short_lines_passage():
+    text = (
+        "Home\nAbout Us\nNews\nContact\n\nWas this page helpful?\n\n"
+        "The committee approved the budget for the new bridge after a long debate.\n\n"
+        "Last Updated: 09/20/2018\n"
+    )
+    chunks = chunk_document(doc(text))
+    assert texts(chunks)[0] == "Home\nAbout Us\nNews\nContact\n\nWas this page helpful?"
+    assert chunks[0].prose is False
+    assert chunks[1].prose is True and chunks[1].text.startswith("The committee")
+    assert chunks[2].text == "Last Updated: 09/20/2018" and chunks[2].prose is False
+
+
+def test_title_stays_with_its_date_and_place_lines():
+    text = (
+        'Remarks on "Strong Partnerships Across the Atlantic"\n\nRelease Date: December 2, 2011\n\n'
+        "Paris, France\nSome Institute of Defence\n\nThank you for that warm welcome to this forum today.\n"
+    )
+    first = chunk_document(doc(text))[0]
+    assert first.text.startswith("Remarks on") and first.text.endswith("Some Institute of Defence")
+    assert first.sentence_texts() == [
+        'Remarks on "Strong Partnerships Across the Atlantic"',
+        "Release Date: December 2, 2011",
+        "Paris, France",
+        "Some Institute of Defence",
+    ]
+
+
+def test_broken_one_word_line_joins_the_paragraph_below():
+    text = "U.S.\nImmigration and Customs Enforcement also works with partners to seize counterfeit goods.\n"
+    (chunk,) = chunk_document(doc(text))
+    assert chunk.text == text.strip()
+
+
+def test_long_paragraph_splits_at_sentence_boundaries_within_the_token_budget():
+    sentence = "Each of these sentences carries about a dozen words of plain text. "
+    text = (sentence * 40).strip()
+    chunks = chunk_document(doc(text), max_tokens=60, count_tokens=approx_tokens)
+    assert len(chunks) > 1
+    for c in chunks:
+        assert approx_tokens(c.text) <= 60
+        assert c.text.startswith("Each") and c.text.endswith("text.")
+        assert text[c.start : c.end] == c.text
+
+
+def test_a_single_sentence_longer_than_the_window_is_cut_at_words():
+    text = " ".join(["word"] * 500) + "."
+    chunks = chunk_document(doc(text), max_tokens=50, count_tokens=approx_tokens)
+    assert len(chunks) > 5
+    assert all(approx_tokens(c.text) <= 50 for c in chunks)
+    assert "".join(c.text for c in chunks).replace(" ", "") == text.replace(" ", "")
+
+
+def test_sentences_respect_abbreviations_quotes_and_numbering():
+    text = (
+        'The first is protecting U.S. federal networks. A campaign called "Stop. Think. Connect." '
+        "runs now. Mr. Smith agreed. It works!"
+    )
+    assert [text[s:e] for s, e in split_sentences(text)] == [
+        "The first is protecting U.S. federal networks.",
+        'A campaign called "Stop. Think. Connect." runs now.',
+        "Mr. Smith agreed.",
+        "It works!",
+    ]
+    numbered = "1. Home\n2. About Us"
+    assert [numbered[s:e] for s, e in split_sentences(numbered)] == ["1. Home", "2. About Us"]
+
+
+def test_prose_needs_words_and_a_sentence_end():
+    assert is_prose("This line is a real sentence of prose.", 6)
+    assert not is_prose('Remarks on "Our Shared Responsibility: The Importance of Partnerships"', 6)
+    assert not is_prose("Paris, France", 6)
