@@ -16,6 +16,7 @@ from qa.config import Settings
 from qa.documents import Collection, Document, load_collection
 from qa.engine import Engine, open_index
 from qa.highlight import highlight_passage
+from qa.lexical import tokenize
 from qa.store import build_index, load_index, save_index
 
 _WORDS = re.compile(r"\S+")
@@ -127,13 +128,15 @@ def test_split_sentences_on_any_text(text):
     text=document_text(),
     seed=st.integers(0, 2**32 - 1),
     terms=st.dictionaries(st.sampled_from(["mar", "moon", "the", "stop", "go"]), st.floats(0, 5), max_size=3),
+    wants_quantity=st.booleans(),
 )
-def test_highlights_lie_inside_their_passage(text, seed, terms):
+def test_highlights_lie_inside_their_passage(text, seed, terms, wants_quantity):
     rng = np.random.default_rng(seed)
     for c in chunk_document(doc_of(text), 40, 6, fake_tokens):
         vectors = rng.normal(size=(len(c.sentences), 8)).astype(np.float32)
         query = rng.normal(size=8).astype(np.float32)
-        highlights = highlight_passage(c.text, c.sentences, query, vectors, terms)
+        sentence_terms = [set(t) for t in tokenize(c.sentence_texts())]
+        highlights = highlight_passage(c.text, c.sentences, query, vectors, sentence_terms, terms, wants_quantity)
         assert 1 <= len(highlights) <= 2
         for h in highlights:
             assert 0 <= h.start < h.end <= len(c.text)
