@@ -216,11 +216,22 @@ def chunk_document(
     count_tokens: TokenCounter = approx_tokens,
 ) -> list[Chunk]:
     """Passages of `doc`, each with its sentences, numbered from 1 in reading order."""
+    return list(iter_chunks(doc, max_tokens, min_prose_words, count_tokens))
+
+
+def iter_chunks(
+    doc: Document,
+    max_tokens: int = 250,
+    min_prose_words: int = 6,
+    count_tokens: TokenCounter = approx_tokens,
+) -> Iterator[Chunk]:
+    """`chunk_document` one passage at a time, so a huge document never needs all its
+    passages in memory at once."""
     text = doc.text
-    chunks: list[Chunk] = []
+    number = 0
     for unit in _units(text, min_prose_words):
         for start, end in _split_long(text, unit.start, unit.end, max_tokens, count_tokens):
             body = text[start:end]
             sentences = tuple(split_sentences(body))
-            chunks.append(Chunk(doc.source, len(chunks) + 1, start, end, body, sentences, unit.prose))
-    return chunks
+            number += 1
+            yield Chunk(doc.source, number, start, end, body, sentences, unit.prose)

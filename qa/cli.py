@@ -1,12 +1,16 @@
 """`python -m qa`: build the index, ask questions, run the evaluation harness.
 
-Errors from the engine become one line on stderr and exit code 2; no tracebacks.
+Every error becomes exactly one line on stderr (`error: ...`) and a non-zero exit code:
+2 for bad input (a bad question, k or mode, a missing folder, a usage error), 1 for an
+unexpected failure (set QA_DEBUG=1 to see its traceback), 130 when interrupted. Questions,
+k and mode are checked before the model is loaded, so bad input fails fast.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -32,12 +36,22 @@ def _settings(docs: Optional[List[Path]], index: Optional[Path], **flags) -> Set
     return load_settings(docs=tuple(docs) if docs else None, index_dir=index, **flags)
 
 
+def _one_line(message: object) -> str:
+    return " ".join(str(message).split()) or "unknown error"
+
+
 def _fail(exc: Exception) -> None:
-    typer.echo(f"error: {exc}", err=True)
+    if isinstance(exc, OSError) and not isinstance(exc, QAError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        exc = QAError(f"{exc.strerror or exc}{where}")
+    typer.echo(f"error: {_one_line(exc)}", err=True)
     raise typer.Exit(2)
 
 
 def _setup_logging(quiet: bool = False) -> None:
+    # Model loading draws progress bars on stderr; they are noise for a command line.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(message)s", stream=sys.stderr)
     for noisy in ("sentence_transformers", "faiss", "bm25s", "httpx", "filelock", "transformers"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -55,16 +69,20 @@ def build(docs: Optional[List[Path]] = DocsOption, index: Optional[Path] = Index
     _setup_logging()
     try:
         engine = _open_engine(_settings(docs, index))
-    except QAError as exc:
+    except (QAError, OSError) as exc:
         _fail(exc)
     report = engine.build_report
     status = engine.status()
     if report is None:
         typer.echo(f"index is up to date: {status.line()}")
+        for line in engine.index.manifest.get("skipped", []):
+            typer.echo(f"  skipped {line}")
     else:
         typer.echo(f"index built: {report.summary()}")
-        for skipped in report.skipped:
-            typer.echo(f"  skipped {skipped}")
+        for line in report.skipped:
+            typer.echo(f"  skipped {line}")
+        for line in report.warnings:
+            typer.echo(f"  warning {line}")
         typer.echo(status.line())
 
 
@@ -89,7 +107,7 @@ def format_answer(answer: Answer, color: bool) -> str:
 @app.command()
 def ask(
     question: Optional[str] = typer.Argument(None, help="The question. Omit it with --questions."),
-    k: Optional[int] = typer.Option(None, "--k", "-k", help="Number of passages (1-100). Default: 5"),
+    k: Optional[str] = typer.Option(None, "--k", "-k", help="Number of passages (1-100). Default: 5"),
     mode: Optional[str] = ModeOption,
     as_json: bool = typer.Option(False, "--json", help="Print the JSON contract (one object a line for --questions)."),
     questions: Optional[Path] = typer.Option(None, "--questions", help="A .jsonl file; answers each line's `question`."),
@@ -102,16 +120,28 @@ def ask(
     if (question is None) == (questions is None):
         _fail(QAError("give either a QUESTION or --questions FILE.jsonl"))
     try:
+        from qa.engine import check_question, validate_k, validate_mode
+
         settings = _settings(docs, index, reranker=reranker)
+        k_value = validate_k(settings.k if k is None else k)
+        mode = validate_mode(mode, settings.mode)
         if questions is not None:
             from qa.evaluation.harness import load_questions
 
             texts = [q.question for q in load_questions(questions)]
+            for number, text in enumerate(texts, start=1):
+                try:
+                    check_question(text)
+                except QAError as exc:
+                    raise QAError(f"{questions}: question {number}: {exc}") from None
         else:
             texts = [question or ""]
+            check_question(texts[0])  # before loading the model: bad input fails fast
         engine = _open_engine(settings, progress=False)
-        answers = engine.ask_batch(texts, k, mode)
-    except QAError as exc:
+        answers = engine.ask_batch(texts, k_value, mode)
+    except UnicodeDecodeError:
+        _fail(QAError(f"{questions} is not UTF-8 text"))
+    except (QAError, OSError) as exc:
         _fail(exc)
     for answer in answers:
         if as_json:
@@ -157,7 +187,7 @@ def evaluate(
         items = load_questions(questions or DEFAULT_QUESTIONS)
         engine = _open_engine(settings, progress=not as_json)
         reports = [evaluate_questions(engine, items, m) for m in modes]
-    except QAError as exc:
+    except (QAError, OSError) as exc:
         _fail(exc)
     if as_json:
         typer.echo(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
@@ -165,5 +195,35 @@ def evaluate(
         typer.echo(format_questions_report(reports, verbose=verbose))
 
 
-def main() -> None:
-    app()
+def main(args: Optional[List[str]] = None) -> None:
+    """Run the CLI; every failure is one line on stderr, never a traceback."""
+    try:
+        code = app(args=args, prog_name="python -m qa", standalone_mode=False)
+    except typer.Exit as exc:
+        code = exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("error: interrupted", err=True)
+        code = 130
+    except QAError as exc:
+        typer.echo(f"error: {_one_line(exc)}", err=True)
+        code = 2
+    except Exception as exc:
+        code = _usage_error(exc)
+        if code is None:  # a bug: still one line, the traceback on request
+            if os.environ.get("QA_DEBUG"):
+                raise
+            typer.echo(f"error: unexpected {type(exc).__name__}: {_one_line(exc)} (set QA_DEBUG=1 for details)", err=True)
+            code = 1
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_error(exc: Exception) -> int | None:
+    """Report a command-line usage error (typer's click exceptions) in one line."""
+    if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
+        return None
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError":
+        return 0  # typer has already printed the help
+    hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+    typer.echo(f"error: {_one_line(exc.format_message())}{hint}", err=True)
+    return int(exc.exit_code) if exc.exit_code else 2

@@ -6,11 +6,14 @@ offsets into it: `document.text[chunk.start:chunk.end] == chunk.text`.
 
 from __future__ import annotations
 
+import codecs
+import errno
 import hashlib
 import logging
 import math
 import os
 import re
+import stat
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -112,7 +115,11 @@ def content_hash(data: bytes) -> str:
 
 
 def decode_text(data: bytes) -> tuple[str, str | None]:
-    """Decode file bytes as UTF-8, falling back to cp1252 (then latin-1) with a warning.
+    """Decode file bytes: UTF-8 (a UTF-8 byte-order mark is kept as a character), UTF-16
+    when the file starts with a UTF-16 byte-order mark (Windows "Unicode" text), else
+    Windows-1252 and finally Latin-1, which decodes any bytes. The fallbacks return a
+    warning that names the encoding used, because a guessed encoding may garble a few
+    characters (the file is still indexed).
 
     Newlines are kept as they are (no universal-newline translation), so offsets match
     what `open(path, encoding="utf-8", newline="")` reads.
@@ -121,46 +128,152 @@ def decode_text(data: bytes) -> tuple[str, str | None]:
         return data.decode("utf-8"), None
     except UnicodeDecodeError:
         pass
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), None
+        except UnicodeDecodeError:
+            pass
     try:
         return data.decode("cp1252"), "not UTF-8; decoded as Windows-1252"
     except UnicodeDecodeError:
         return data.decode("latin-1"), "not UTF-8; decoded as Latin-1"
 
 
+_BINARY_CONTROLS = bytes(set(range(32)) - {9, 10, 12, 13, 27})
+
+
 def looks_binary(data: bytes) -> bool:
-    return b"\x00" in data[:8192]
+    """NUL bytes, or many control characters, in the first 8 KiB (UTF-16 text excepted)."""
+    head = data[:8192]
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    if b"\x00" in head:
+        return True
+    controls = len(head) - len(head.translate(None, _BINARY_CONTROLS))
+    return bool(head) and controls / len(head) > 0.05
 
 
-def iter_text_files(folder: Path) -> Iterable[Path]:
-    """Text files under `folder`, sorted, not following directory symlinks (no loops)."""
-    for root, dirs, files in os.walk(folder, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+def max_file_bytes(environ: dict[str, str] | None = None) -> int:
+    """The size limit for one file: `QA_MAX_FILE_MB` (MiB) when set, else 64 MiB."""
+    raw = (os.environ if environ is None else environ).get("QA_MAX_FILE_MB", "")
+    try:
+        return int(float(raw) * 1024 * 1024) if raw.strip() else MAX_FILE_BYTES
+    except ValueError:
+        raise CollectionError(f"QA_MAX_FILE_MB={raw!r} is not a number of megabytes") from None
+
+
+def _source_name(path: Path, folder: Path) -> str:
+    """The path relative to the folder, with forward slashes; a name that is not valid
+    UTF-8 (bytes from another system) is shown decoded as Windows-1252 instead of failing."""
+    rel = path.relative_to(folder).as_posix()
+    try:
+        rel.encode("utf-8")
+        return rel
+    except UnicodeEncodeError:
+        return os.fsencode(rel).decode("cp1252", errors="replace")
+
+
+def iter_text_files(folder: Path, problems: list[Skipped] | None = None) -> Iterable[Path]:
+    """Text files under `folder`, sorted, not following directory symlinks (no loops).
+
+    Folders that cannot be listed, and symlinked folders (not followed, so a link can
+    neither loop nor reach outside the collection), are appended to `problems`.
+    """
+
+    def onerror(exc: OSError) -> None:
+        if problems is not None and exc.filename:
+            name = Path(exc.filename)
+            rel = _source_name(name, folder) if name.is_relative_to(folder) else str(name)
+            problems.append(Skipped(rel + "/", f"folder cannot be read ({exc.strerror or exc})"))
+
+    for root, dirs, files in os.walk(folder, followlinks=False, onerror=onerror):
+        kept = []
+        for d in sorted(dirs):
+            if d.startswith("."):
+                continue
+            if os.path.islink(os.path.join(root, d)):
+                if problems is not None:
+                    problems.append(Skipped(_source_name(Path(root) / d, folder) + "/",
+                                            "symlinked folder not followed"))
+                continue
+            kept.append(d)
+        dirs[:] = kept
         for name in sorted(files):
             if not name.startswith(".") and name.lower().endswith(TEXT_EXTENSIONS):
                 yield Path(root) / name
 
 
-def load_document(path: Path, folder: Path, collection: str) -> Document:
-    """Read one file; raises OSError or ValueError (with a reason) when it cannot be used."""
-    resolved = path.resolve()
+def read_document_bytes(path: Path, folder: Path, limit: int | None = None) -> bytes:
+    """The bytes of one collection file, after the checks that make reading it safe.
+
+    Raises:
+        OSError: it cannot be read (permissions, a symlink loop, vanished).
+        ValueError: a symlink leading outside the collection, not a regular file (a
+            FIFO would block the build forever), or larger than the limit.
+    """
+    limit = max_file_bytes() if limit is None else limit
+    try:
+        resolved = path.resolve(strict=True)
+    except RuntimeError:  # Python < 3.13 reports symlink loops this way
+        raise ValueError("symlink loop") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ValueError("symlink loop") from None
+        if path.is_symlink():
+            raise ValueError("broken symlink") from None
+        raise
     if not resolved.is_relative_to(folder.resolve()):
-        raise ValueError("symlink points outside the collection")
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise ValueError(f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
-    data = path.read_bytes()
+        raise ValueError("symlink points outside the collection; refused")
+    info = resolved.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError("not a regular file")
+    if info.st_size > limit:
+        raise ValueError(
+            f"{info.st_size / 1024 / 1024:.0f} MiB is larger than the {limit / 1024 / 1024:g} MiB limit "
+            "(raise it with QA_MAX_FILE_MB)"
+        )
+    with open(resolved, "rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"larger than the {limit / 1024 / 1024:g} MiB limit (raise it with QA_MAX_FILE_MB)")
+    return data
+
+
+def load_document(path: Path, folder: Path, collection: str, limit: int | None = None,
+                  warnings: list[str] | None = None) -> Document:
+    """Read one file; raises OSError or ValueError (with a reason) when it cannot be used."""
+    data = read_document_bytes(path, folder, limit)
     if looks_binary(data):
-        raise ValueError("binary content (NUL bytes) in a text file")
+        raise ValueError("binary content in a text file")
     text, warning = decode_text(data)
     if not text.strip():
         raise ValueError("empty or whitespace only")
+    source = _source_name(path, folder)
     if warning:
-        log.warning("%s: %s", path, warning)
-    source = path.relative_to(folder).as_posix()
-    return Document(source, collection, guess_title(text, fallback=path.stem), text, content_hash(data))
+        log.debug("%s: %s", path, warning)
+        if warnings is not None:
+            warnings.append(f"{source}: {warning}")
+    return Document(source, collection, guess_title(text, fallback=Path(source).stem), text, content_hash(data))
 
 
-def load_collection(folder: Path | str) -> Collection:
+def load_collection(folder: Path | str, max_bytes: int | None = None) -> Collection:
     """Load every .txt and .md file under `folder`; one bad file never stops the rest.
+
+    Each file left out is listed in `Collection.skipped` with its reason:
+
+    - empty or whitespace-only files; binary files with a text extension;
+    - files larger than `max_bytes` (default 64 MiB, or `QA_MAX_FILE_MB`); below the
+      limit a file is indexed whole, in bounded memory (see `qa.store.build_index`);
+    - files that cannot be read (permissions), FIFOs and other special files;
+    - symlinks that loop, are broken, or lead outside the collection folder (refused, so
+      no file outside the collection is ever indexed or served); symlinked folders are
+      not followed;
+    - byte-identical duplicates: the content is indexed once, under the first path in
+      sorted order, and each copy is listed as "duplicate of <that path>", so the same
+      passage never fills two result slots.
+
+    Files that are not UTF-8 are decoded as Windows-1252 (else Latin-1) and indexed,
+    with a note in `Collection.warnings`.
 
     Raises:
         CollectionError: the folder does not exist or holds no usable document.
@@ -168,19 +281,31 @@ def load_collection(folder: Path | str) -> Collection:
     folder = Path(folder)
     if not folder.is_dir():
         raise CollectionError(f"document folder {folder} does not exist: pass --docs DIR with your documents")
-    documents, skipped = [], []
-    for path in iter_text_files(folder):
+    limit = max_file_bytes() if max_bytes is None else max_bytes
+    documents: list[Document] = []
+    skipped: list[Skipped] = []
+    warnings: list[str] = []
+    first_by_hash: dict[str, str] = {}
+    for path in iter_text_files(folder, skipped):
         try:
-            documents.append(load_document(path, folder, str(folder)))
+            doc = load_document(path, folder, str(folder), limit, warnings)
         except (OSError, ValueError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            skipped.append(Skipped(path.relative_to(folder).as_posix(), reason))
-            log.warning("skipped %s: %s", path, reason)
+            skipped.append(Skipped(_source_name(path, folder), reason))
+            log.debug("skipped %s: %s", path, reason)
+            continue
+        original = first_by_hash.setdefault(doc.sha256, doc.source)
+        if original != doc.source:
+            skipped.append(Skipped(doc.source, f"duplicate of {original}"))
+            log.debug("skipped %s: duplicate of %s", path, original)
+            continue
+        documents.append(doc)
     if not documents:
+        reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:3])
         raise CollectionError(
-            f"no usable .txt or .md document in {folder}" + (f" ({len(skipped)} skipped)" if skipped else "")
+            f"no usable .txt or .md document in {folder}" + (f" ({len(skipped)} skipped: {reasons})" if skipped else "")
         )
-    return Collection(tuple(documents), tuple(skipped))
+    return Collection(tuple(documents), tuple(skipped), tuple(warnings))
 
 
 # --- titles -----------------------------------------------------------------------------
@@ -213,9 +338,14 @@ def _title_candidates(text: str) -> list[str]:
     return candidates
 
 
+TITLE_SCAN_CHARS = 256 * 1024  # a title is near the top; scanning 50 MB for it takes seconds
+
+
 def guess_title(text: str, fallback: str) -> str:
     """A human title: the first Markdown heading, else the heading-like line whose words
-    are most used by the rest of the document (so site chrome such as "U.S. flag" loses)."""
+    are most used by the rest of the document (so site chrome such as "U.S. flag" loses).
+    Only the first `TITLE_SCAN_CHARS` characters are read."""
+    text = text[:TITLE_SCAN_CHARS].lstrip("\ufeff")
     heading = _MD_HEADING.search(text)
     if heading:
         return heading.group(1).strip()

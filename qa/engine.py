@@ -21,13 +21,12 @@ from qa.errors import BadQueryError, IndexFormatError, QAError
 from qa.highlight import content_terms, expects_quantity, highlight_passage, term_overlap
 from qa.lexical import tokenize
 from qa.retrieval import Ranking, Retriever
-from qa.store import BuildReport, StoredIndex, build_index, load_index, save_index, stale_reason
+from qa.store import LOCK, BuildReport, StoredIndex, build_index, load_index, save_index, stale_reason
 
 log = logging.getLogger("qa")
 
 MAX_K = 100
 MAX_QUESTION_CHARS = 10_000
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -49,26 +48,89 @@ class Status:
 
 
 def clean_question(question: str) -> str:
-    """Drop control characters (NUL and friends) and squeeze white space."""
-    question = _CONTROL.sub(" ", unicodedata.normalize("NFC", question or ""))
+    """NFC-normalise, turn control characters (NUL, escapes, C1 controls) into spaces,
+    drop lone surrogates (they cannot be encoded), and squeeze white space.
+
+    Format characters such as the zero-width joiner of emoji sequences and the
+    right-to-left marks of Arabic or Hebrew text are kept.
+    """
+    question = unicodedata.normalize("NFC", _SURROGATE.sub("", question or ""))
+    question = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in question)
     return " ".join(question.split())
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def validate_k(k: object, limit: int = MAX_K) -> int:
+    """`k` as an int from 1 to `limit`; whole-number strings and floats are accepted.
+
+    Raises:
+        BadQueryError: anything else (0, negative, too large, fractional, not a number).
+    """
+    message = f"k must be a whole number from 1 to {limit}, not {k!r}"
+    if isinstance(k, bool):
+        raise BadQueryError(message)
+    if isinstance(k, str):
+        k = k.strip()
     try:
         value = int(k)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise BadQueryError(f"k must be a whole number from 1 to {limit}, not {k!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        try:
+            as_float = float(k)  # type: ignore[arg-type]
+        except (TypeError, ValueError, OverflowError):
+            raise BadQueryError(message) from None
+        if not as_float.is_integer():
+            raise BadQueryError(message) from None
+        value = int(as_float)
     if isinstance(k, float) and not k.is_integer() or not 1 <= value <= limit:
-        raise BadQueryError(f"k must be a whole number from 1 to {limit}, not {k!r}")
+        raise BadQueryError(message)
     return value
+
+
+def validate_mode(mode: object, default: str = "hybrid") -> str:
+    """`mode` lower-cased, or `default` when None or empty.
+
+    Raises:
+        BadQueryError: not one of `MODES`.
+    """
+    if mode is None or (isinstance(mode, str) and not mode.strip()):
+        return default
+    if not isinstance(mode, str) or mode.strip().lower() not in MODES:
+        raise BadQueryError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+    return mode.strip().lower()
+
+
+def check_question(question: object) -> str:
+    """The cleaned question, or a BadQueryError that says what is wrong with it.
+
+    Needs no model, so front ends can reject bad input before loading anything.
+    """
+    if not isinstance(question, str):
+        raise BadQueryError(f"the question must be text, not {type(question).__name__}")
+    cleaned = clean_question(question[: MAX_QUESTION_CHARS * 2])
+    if not cleaned:
+        raise BadQueryError("Type a question first: it is empty.")
+    if not any(ch.isalnum() for ch in cleaned):
+        raise BadQueryError(
+            "The question has no words to search for (only punctuation, symbols or emoji): use letters or digits."
+        )
+    return cleaned
 
 
 def open_index(settings: Settings, embedder, collections: Sequence[Collection], progress: bool = False
                ) -> tuple[StoredIndex, BuildReport | None]:
     """Load the index in `settings.index_dir`, rebuilding it (and saying why) when it is
-    missing, damaged, or no longer matches the documents, the model or the settings."""
-    from filelock import FileLock
+    missing, damaged, or no longer matches the documents, the model or the settings.
+
+    A damaged index (a file failing its checksum, a broken CURRENT pointer) is logged as a
+    warning and rebuilt from the documents. Builds take `.build.lock`, so two processes
+    never build at once: the second waits, then uses the index the first one wrote.
+
+    Raises:
+        QAError: the index folder cannot be created or written.
+    """
+    from filelock import FileLock, Timeout
 
     index_dir = Path(settings.index_dir)
     try:
@@ -76,23 +138,46 @@ def open_index(settings: Settings, embedder, collections: Sequence[Collection], 
         reason = "no index yet" if current is None else stale_reason(current.manifest, embedder, settings, collections)
     except IndexFormatError as exc:
         current, reason = None, f"{exc}"
+        log.warning("index in %s is damaged or unusable: %s; rebuilding it from the documents", index_dir, exc)
     if reason is None:
         return current, None  # type: ignore[return-value]
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(index_dir / ".build.lock")):
-        # Another process may have finished the same build while we waited for the lock.
+    _ensure_folder(index_dir)
+    try:
+        lock = FileLock(str(index_dir / LOCK))
         try:
-            latest = load_index(index_dir)
-            if latest is not None and stale_reason(latest.manifest, embedder, settings, collections) is None:
-                return latest, None
-            current = latest or current
-        except IndexFormatError:
-            pass
-        log.info("building index in %s: %s", index_dir, reason)
-        index, report = build_index(collections, embedder, settings, previous=current, progress=progress)
-        save_index(index, index_dir)
+            lock.acquire(timeout=0)
+        except Timeout:
+            log.info("another build is running in %s; waiting for it to finish", index_dir)
+            lock.acquire()
+        try:
+            # Another process may have finished the same build while we waited for the lock.
+            try:
+                latest = load_index(index_dir)
+                if latest is not None and stale_reason(latest.manifest, embedder, settings, collections) is None:
+                    return latest, None
+                current = latest or current
+            except IndexFormatError:
+                pass
+            log.info("building index in %s: %s", index_dir, reason)
+            index, report = build_index(collections, embedder, settings, previous=current, progress=progress)
+            save_index(index, index_dir)
+        finally:
+            lock.release()
+    except OSError as exc:
+        raise QAError(
+            f"cannot write the index in {index_dir}: {exc.strerror or exc}; choose another folder with --index"
+        ) from exc
     log.info("index ready: %s", report.summary())
     return index, report
+
+
+def _ensure_folder(index_dir: Path) -> None:
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise QAError(
+            f"cannot write the index in {index_dir}: {exc.strerror or exc}; choose another folder with --index"
+        ) from exc
 
 
 class Engine:
@@ -113,8 +198,10 @@ class Engine:
     @classmethod
     def open(cls, settings: Settings, progress: bool = False) -> "Engine":
         """Load the model and the documents, then load or (re)build the index."""
-        embedder = load_embedder(settings.model, settings.device)
+        # Documents and the index folder first: their errors come before seconds of model loading.
         collections = [load_collection(folder) for folder in settings.docs]
+        _ensure_folder(Path(settings.index_dir))
+        embedder = load_embedder(settings.model, settings.device)
         index, report = open_index(settings, embedder, collections, progress)
         return cls(settings, index, embedder, report)
 
@@ -129,23 +216,19 @@ class Engine:
         Raises:
             BadQueryError: a question is empty, or k or mode is invalid.
         """
+        if isinstance(questions, (str, bytes)):
+            raise BadQueryError("questions must be a list of texts")
         k = validate_k(self.settings.k if k is None else k)
-        mode = mode or self.settings.mode
-        if mode not in MODES:
-            raise BadQueryError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+        mode = validate_mode(mode, self.settings.mode)
         prepared = [self._prepare(q) for q in questions]
         rankings = self.retriever.search_batch([p[0] for p in prepared], k, mode)
         return [self._answer(q, notes, r) for (q, notes), r in zip(prepared, rankings)]
 
     def _prepare(self, question: str) -> tuple[str, tuple[str, ...]]:
-        if not isinstance(question, str):
-            raise BadQueryError("the question must be text")
-        cleaned = clean_question(question[: MAX_QUESTION_CHARS * 2])
-        if not cleaned:
-            raise BadQueryError("Type a question first: it is empty.")
-        if not any(ch.isalnum() for ch in cleaned):
-            raise BadQueryError("The question has no words to search for: use letters or digits.")
+        cleaned = check_question(question)
         notes = []
+        if len(question) > MAX_QUESTION_CHARS * 2:
+            notes.append(f"question cut to its first {MAX_QUESTION_CHARS * 2} characters")
         truncate = getattr(self.embedder, "truncate", None)
         if truncate is not None:
             cut, was_cut = truncate(cleaned)

@@ -43,7 +43,12 @@ class LexicalIndex:
         import bm25s
 
         retriever = bm25s.BM25(k1=k1, b=b)
-        retriever.index(tokenize(texts), show_progress=False)
+        corpus = tokenize(texts)
+        if corpus and not any(corpus):
+            # Only stop words or punctuation anywhere ("To be or not to be."): bm25s cannot
+            # index an empty vocabulary, so give it one term no query can produce.
+            corpus[0] = ["\x00"]
+        retriever.index(corpus, show_progress=False)
         return cls(retriever, len(texts))
 
     def save(self, folder: Path) -> None:

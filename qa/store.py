@@ -24,13 +24,14 @@ import shutil
 import time
 import uuid
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from qa.chunking import CHUNKER_VERSION, chunk_document
+from qa.chunking import CHUNKER_VERSION, iter_chunks
 from qa.config import Settings
 from qa.documents import Chunk, Collection, Document
 from qa.embedding import Embedder
@@ -39,7 +40,7 @@ from qa.lexical import LexicalIndex
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: manifest checksum; repeated passages indexed once
 POINTER = "CURRENT"
 LOCK = ".build.lock"
 KEEP_BUILDS = 2  # the live build and the one before it, which a slow reader may still be loading
@@ -96,7 +97,14 @@ def lexical_text(doc: Document, chunk: Chunk) -> str:
 
 @dataclass(frozen=True)
 class BuildReport:
-    """What a build did, for the summary line and the tests."""
+    """What a build did, for the summary line and the tests.
+
+    Attributes:
+        skipped: "<collection>/<file>: <reason>" for every file left out.
+        warnings: "<file>: <note>" for files indexed with a caveat (e.g. not UTF-8).
+        passages_embedded: passages that needed fresh vectors (identical texts count once).
+        repeated: passages left out because the same text occurs earlier in the document.
+    """
 
     added: tuple[str, ...] = ()
     changed: tuple[str, ...] = ()
@@ -106,6 +114,8 @@ class BuildReport:
     passages_embedded: int = 0
     sentences: int = 0
     seconds: float = 0.0
+    warnings: tuple[str, ...] = ()
+    repeated: int = 0
 
     def summary(self) -> str:
         parts = [
@@ -115,7 +125,85 @@ class BuildReport:
             f"{len(self.unchanged)} unchanged",
             f"{len(self.skipped)} skipped",
         ]
-        return ", ".join(parts) + f"; {self.passages_embedded} passages embedded in {self.seconds:.1f}s"
+        tail = f"; {self.passages_embedded} passages embedded in {self.seconds:.1f}s"
+        if self.repeated:
+            tail += f"; {self.repeated} repeated passages indexed once"
+        return ", ".join(parts) + tail
+
+
+EMBED_BATCH = 256  # texts encoded per call: bounds the memory a build needs beyond the index
+TOKEN_CACHE = 4096
+
+
+class _Embedding:
+    """Fills preallocated vector arrays batch by batch, encoding each distinct text once.
+
+    Identical texts (a repeated disclaimer, a copied paragraph, a one-sentence passage
+    and its sentence) get the vector of their first occurrence, so repetitive input costs
+    little, and memory beyond the final arrays is one batch.
+    """
+
+    def __init__(self, embedder: Embedder, targets: Sequence[np.ndarray], progress: bool, total: int) -> None:
+        self.embedder = embedder
+        self.targets = targets
+        self.seen: dict[bytes, tuple[int, int]] = {}
+        self.batch: list[tuple[int, int, str]] = []
+        self.copies: list[tuple[int, int, int, int]] = []
+        self.encoded = 0
+        self.bar = None
+        if progress and total:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc="embedding", unit="text")
+
+    def add(self, target: int, row: int, text: str) -> None:
+        key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        first = self.seen.get(key)
+        if first is not None:
+            self.copies.append((target, row, *first))
+            if self.bar is not None:
+                self.bar.update(1)
+            return
+        self.seen[key] = (target, row)
+        self.batch.append((target, row, text))
+        if len(self.batch) >= EMBED_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.batch:
+            return
+        vectors = self.embedder.encode_documents([t for _, _, t in self.batch], progress=False)
+        for (target, row, _), vector in zip(self.batch, vectors):
+            self.targets[target][row] = vector
+        self.encoded += len(self.batch)
+        if self.bar is not None:
+            self.bar.update(len(self.batch))
+        self.batch = []
+
+    def finish(self) -> None:
+        self.flush()
+        for target, row, src_target, src_row in self.copies:
+            self.targets[target][row] = self.targets[src_target][src_row]
+        self.copies = []
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _distinct_chunks(chunks: Iterable[Chunk]) -> tuple[list[Chunk], int]:
+    """Drop passages whose exact text already occurs earlier in the same document (the
+    first occurrence is the one cited). Paragraph numbers keep the chunker's numbering.
+    Reads `chunks` lazily and remembers 16-byte digests, not texts."""
+    seen: set[bytes] = set()
+    kept = []
+    dropped = 0
+    for chunk in chunks:
+        key = hashlib.blake2b(chunk.text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        if key in seen:
+            dropped += 1
+            continue
+        seen.add(key)
+        kept.append(chunk)
+    return kept, dropped
 
 
 def build_index(
@@ -127,48 +215,74 @@ def build_index(
 ) -> tuple[StoredIndex, BuildReport]:
     """Chunk and embed every document, reusing the vectors of unchanged documents.
 
+    Memory stays bounded: vectors are written into arrays allocated once for the whole
+    index and encoded in batches of `EMBED_BATCH` texts, and a text is encoded only once
+    however often it occurs. A passage whose text occurs earlier in the same document is
+    indexed once (the first occurrence is cited), so a large but repetitive file (a log, a
+    crawl with the same page chrome everywhere) costs what its distinct text costs.
+
     Args:
         collections: the loaded collection folders.
         embedder: the embedding model.
         settings: index settings (chunking, model).
         previous: an index built with the same model and settings, whose vectors for
             documents with the same content hash are reused instead of re-embedded.
-        progress: show progress bars.
+        progress: show a progress bar.
     """
     started = time.perf_counter()
     documents = [doc for c in collections for doc in c.documents]
     reusable = _reusable_vectors(previous, embedder, settings)
     old_hashes = {document_key(d): d.sha256 for d in previous.documents} if previous else {}
+    count_tokens = lru_cache(maxsize=TOKEN_CACHE)(embedder.count_tokens)
     chunks: list[Chunk] = []
     chunk_doc: list[int] = []
-    to_embed: list[int] = []  # document rows needing fresh vectors
-    per_doc: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    reused: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # document row -> its old vectors
+    fresh_docs: set[int] = set()
     added, changed, unchanged = [], [], []
+    repeated = 0
     for row, doc in enumerate(documents):
         key = document_key(doc)
-        doc_chunks = chunk_document(doc, settings.max_chunk_tokens, settings.min_prose_words, embedder.count_tokens)
-        if key in reusable and reusable[key][0] == doc.sha256:
-            per_doc[row] = reusable[key][1]
+        doc_chunks, dropped = _distinct_chunks(
+            iter_chunks(doc, settings.max_chunk_tokens, settings.min_prose_words, count_tokens)
+        )
+        repeated += dropped
+        old = reusable.get(key)
+        if old is not None and old[0] == doc.sha256 and old[1] == [(c.start, c.end) for c in doc_chunks]:
+            reused[row] = old[2]
             unchanged.append(key)
         else:
-            to_embed.append(row)
+            fresh_docs.add(row)
             (changed if key in old_hashes else added).append(key)
         chunks.extend(doc_chunks)
         chunk_doc.extend([row] * len(doc_chunks))
+    del reusable
 
-    fresh_rows = [i for i, d in enumerate(chunk_doc) if d in set(to_embed)]
-    passage_texts = [chunks[i].text for i in fresh_rows]
-    sentence_texts = [s for i in fresh_rows for s in chunks[i].sentence_texts()]
-    if progress and passage_texts:
-        log.info("embedding %d passages and %d sentences", len(passage_texts), len(sentence_texts))
-    fresh_passages = embedder.encode_documents(passage_texts, progress=progress)
-    fresh_sentences = embedder.encode_documents(sentence_texts, progress=progress)
-
-    passage_vectors, sentence_vectors = _assemble_vectors(
-        chunks, chunk_doc, per_doc, fresh_rows, fresh_passages, fresh_sentences, embedder.dimension
-    )
     sentence_counts = np.array([len(c.sentences) for c in chunks], dtype=np.int64)
     sentence_start = np.concatenate([[0], np.cumsum(sentence_counts)]).astype(np.int64)
+    passage_vectors = np.zeros((len(chunks), embedder.dimension), dtype=np.float32)
+    sentence_vectors = np.zeros((int(sentence_start[-1]), embedder.dimension), dtype=np.float32)
+    fresh_rows = [i for i, d in enumerate(chunk_doc) if d in fresh_docs]
+    total = sum(1 + len(chunks[i].sentences) for i in fresh_rows)
+    if progress and fresh_rows:
+        log.info("embedding %d passages and their sentences", len(fresh_rows))
+    embedding = _Embedding(embedder, (passage_vectors, sentence_vectors), progress, total)
+    position: dict[int, int] = {}  # reused document row -> next passage within it
+    for row, chunk in enumerate(chunks):
+        doc_row = chunk_doc[row]
+        s0, s1 = int(sentence_start[row]), int(sentence_start[row + 1])
+        if doc_row in fresh_docs:
+            embedding.add(0, row, chunk.text)
+            for s_row, text in zip(range(s0, s1), chunk.sentence_texts()):
+                embedding.add(1, s_row, text)
+        else:
+            i = position.get(doc_row, 0)
+            old_passages, old_sentences, old_start = reused[doc_row]
+            passage_vectors[row] = old_passages[i]
+            sentence_vectors[s0:s1] = old_sentences[old_start[i] : old_start[i] + (s1 - s0)]
+            position[doc_row] = i + 1
+    embedding.finish()
+    del reused
+
     lexical = LexicalIndex.build([lexical_text(documents[d], c) for c, d in zip(chunks, chunk_doc)])
     current = {document_key(d) for d in documents}
     removed = sorted(k for k in old_hashes if k not in current)
@@ -177,10 +291,12 @@ def build_index(
         tuple(changed),
         tuple(removed),
         tuple(unchanged),
-        tuple(f"{c.documents[0].collection if c.documents else ''}/{s.path}: {s.reason}" for c in collections for s in c.skipped),
+        tuple(f"{_collection_name(c)}/{s.path}: {s.reason}" for c in collections for s in c.skipped),
         len(fresh_rows),
         int(sentence_start[-1]),
         time.perf_counter() - started,
+        tuple(f"{_collection_name(c)}/{w}" for c in collections for w in c.warnings),
+        repeated,
     )
     manifest = _manifest(collections, documents, chunk_doc, embedder, settings, report)
     index = StoredIndex(
@@ -196,8 +312,13 @@ def build_index(
     return index, report
 
 
+def _collection_name(collection: Collection) -> str:
+    return str(collection.documents[0].collection) if collection.documents else ""
+
+
 def _reusable_vectors(previous: StoredIndex | None, embedder: Embedder, settings: Settings):
-    """Per document key: (sha256, (passage vectors, sentence vectors)) from a compatible index."""
+    """Per document key: (sha256, passage spans, (passage vectors, sentence vectors,
+    sentence offsets per passage)) from a compatible index."""
     if previous is None or stale_reason(previous.manifest, embedder, settings, None) is not None:
         return {}
     out = {}
@@ -205,37 +326,14 @@ def _reusable_vectors(previous: StoredIndex | None, embedder: Embedder, settings
         rows = np.flatnonzero(previous.chunk_doc == row)
         if len(rows) == 0:
             continue
-        sent = slice(int(previous.sentence_start[rows[0]]), int(previous.sentence_start[rows[-1] + 1]))
-        out[document_key(doc)] = (doc.sha256, (previous.passage_vectors[rows], previous.sentence_vectors[sent]))
+        first = int(previous.sentence_start[rows[0]])
+        sent = slice(first, int(previous.sentence_start[rows[-1] + 1]))
+        spans = [(previous.chunks[r].start, previous.chunks[r].end) for r in rows]
+        starts = previous.sentence_start[rows] - first
+        out[document_key(doc)] = (
+            doc.sha256, spans, (previous.passage_vectors[rows], previous.sentence_vectors[sent], starts)
+        )
     return out
-
-
-def _assemble_vectors(chunks, chunk_doc, per_doc, fresh_rows, fresh_passages, fresh_sentences, dim):
-    passages = np.zeros((len(chunks), dim), dtype=np.float32)
-    total_sentences = sum(len(c.sentences) for c in chunks)
-    sentences = np.zeros((total_sentences, dim), dtype=np.float32)
-    fresh_at = {row: i for i, row in enumerate(fresh_rows)}
-    fresh_sentence_at, pos = {}, 0
-    for row in fresh_rows:
-        fresh_sentence_at[row] = pos
-        pos += len(chunks[row].sentences)
-    reused_pos: dict[int, tuple[int, int]] = {}  # document row -> (next passage, next sentence)
-    s_pos = 0
-    for row, chunk in enumerate(chunks):
-        n_sent = len(chunk.sentences)
-        if row in fresh_at:
-            passages[row] = fresh_passages[fresh_at[row]]
-            start = fresh_sentence_at[row]
-            sentences[s_pos : s_pos + n_sent] = fresh_sentences[start : start + n_sent]
-        else:
-            doc_row = chunk_doc[row]
-            p_i, s_i = reused_pos.get(doc_row, (0, 0))
-            old_passages, old_sentences = per_doc[doc_row]
-            passages[row] = old_passages[p_i]
-            sentences[s_pos : s_pos + n_sent] = old_sentences[s_i : s_i + n_sent]
-            reused_pos[doc_row] = (p_i + 1, s_i + n_sent)
-        s_pos += n_sent
-    return passages, sentences
 
 
 def _versions() -> dict[str, str]:
@@ -336,8 +434,19 @@ def _fsync_tree(folder: Path) -> None:
                 os.fsync(handle.fileno())
 
 
+def manifest_checksum(manifest: dict[str, Any]) -> str:
+    """sha256 of the manifest's canonical JSON without its own `manifest_sha256` field."""
+    body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
 def save_index(index: StoredIndex, index_dir: Path) -> Path:
     """Write `index` as a new build folder, then switch CURRENT to it atomically.
+
+    Call it holding the build lock (`open_index` does): it also removes what killed
+    builds left behind. Every file is written and fsynced in a hidden staging folder,
+    which is renamed into place before CURRENT is replaced, so whenever the process dies
+    the previous build stays live and intact.
 
     Returns:
         the new build folder.
@@ -345,7 +454,8 @@ def save_index(index: StoredIndex, index_dir: Path) -> Path:
     import faiss
 
     index_dir.mkdir(parents=True, exist_ok=True)
-    build_id = f"build-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    build_id = f"build-{stamp}-{uuid.uuid4().hex[:8]}"
     staging = index_dir / f".{build_id}.tmp"
     staging.mkdir()
     try:
@@ -360,6 +470,7 @@ def save_index(index: StoredIndex, index_dir: Path) -> Path:
         files = sorted(p for p in staging.rglob("*") if p.is_file())
         manifest = dict(index.manifest)
         manifest["files"] = {p.relative_to(staging).as_posix(): _sha256_file(p) for p in files}
+        manifest["manifest_sha256"] = manifest_checksum(manifest)
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
         _fsync_tree(staging)
         final = index_dir / build_id
@@ -369,6 +480,7 @@ def save_index(index: StoredIndex, index_dir: Path) -> Path:
         with open(pointer_tmp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(pointer_tmp, index_dir / POINTER)
+        _fsync_dir(index_dir)
         index.manifest = manifest
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -377,54 +489,122 @@ def save_index(index: StoredIndex, index_dir: Path) -> Path:
     return final
 
 
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
 def _remove_old_builds(index_dir: Path, keep: str) -> None:
+    """Keep the live build and the one before it; drop older ones and the debris of
+    killed builds (staging folders, pointer temp files). Needs the build lock."""
     builds = sorted((p for p in index_dir.glob("build-*") if p.is_dir()), key=lambda p: p.name)
     old = [p for p in builds if p.name != keep][: max(0, len(builds) - KEEP_BUILDS)]
     for path in old:
         shutil.rmtree(path, ignore_errors=True)
     for tmp in index_dir.glob(".build-*.tmp"):
-        # A staging folder left by a killed build; safe to drop while we hold the lock.
         shutil.rmtree(tmp, ignore_errors=True)
+    for tmp in index_dir.glob(f".{POINTER}.*"):
+        tmp.unlink(missing_ok=True)
 
 
 def current_build(index_dir: Path) -> Path | None:
+    """The live build folder named by CURRENT; None when there is no index yet.
+
+    Raises:
+        IndexFormatError: CURRENT is unreadable or names no build folder.
+    """
     pointer = index_dir / POINTER
-    if not pointer.is_file():
+    try:
+        raw = pointer.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
         return None
-    name = pointer.read_text(encoding="utf-8").strip()
-    if not name or "/" in name or name.startswith("."):
-        raise IndexFormatError(f"{pointer} is damaged: delete {index_dir} and build again")
+    except IsADirectoryError:
+        raise IndexFormatError(f"{pointer} is damaged (a folder, not a file)") from None
+    except OSError as exc:
+        raise IndexFormatError(f"{pointer} cannot be read ({exc.strerror or exc})") from None
+    try:
+        name = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        name = ""
+    if not name.startswith("build-") or "/" in name or "\\" in name or not (index_dir / name).is_dir():
+        raise IndexFormatError(f"{pointer} is damaged: it names no build folder ({raw[:60]!r})")
     return index_dir / name
+
+
+def _read_manifest(build: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexFormatError(f"{build / 'manifest.json'} is unreadable ({exc})") from exc
+    if not isinstance(manifest, dict) or manifest.get("manifest_sha256") != manifest_checksum(manifest):
+        if isinstance(manifest, dict) and manifest.get("format_version") != FORMAT_VERSION:
+            # An index from another version of Seed QA: not damaged, just stale.
+            return manifest
+        raise IndexFormatError(f"manifest {build / 'manifest.json'} is corrupted (checksum mismatch)")
+    return manifest
 
 
 def read_manifest(index_dir: Path) -> dict[str, Any] | None:
     build = current_build(index_dir)
-    if build is None:
-        return None
-    try:
-        return json.loads((build / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise IndexFormatError(f"manifest of {build} is unreadable ({exc}); rebuild with `python -m qa build`") from exc
+    return None if build is None else _read_manifest(build)
 
 
-def load_index(index_dir: Path, verify: bool = True) -> StoredIndex | None:
+def load_index(index_dir: Path, verify: bool = True, attempts: int = 3) -> StoredIndex | None:
     """Load the live build; None when there is none yet.
 
+    CURRENT is read once per attempt, so a build finishing meanwhile cannot mix two
+    builds; when loading fails because CURRENT moved on (an old build was cleaned up under
+    a slow reader), the new build is loaded instead.
+
     Raises:
-        IndexFormatError: a file is missing, truncated or fails its checksum.
+        IndexFormatError: CURRENT, the manifest or a file is missing, truncated or fails
+            its checksum.
     """
+    for attempt in range(attempts):
+        build = current_build(index_dir)
+        if build is None:
+            return None
+        try:
+            return _load_build(build, verify)
+        except IndexFormatError:
+            if attempt + 1 < attempts:
+                try:
+                    if current_build(index_dir) != build:
+                        continue
+                except IndexFormatError:
+                    pass
+            raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _load_build(build: Path, verify: bool) -> StoredIndex:
     import faiss
 
-    manifest = read_manifest(index_dir)
-    if manifest is None:
-        return None
-    build = current_build(index_dir)
-    assert build is not None
+    manifest = _read_manifest(build)
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexFormatError(
+            f"index format {manifest.get('format_version')} is not {FORMAT_VERSION}: it needs a rebuild"
+        )
     if verify:
-        for name, expected in manifest.get("files", {}).items():
+        files = manifest.get("files")
+        if not isinstance(files, dict) or not files:
+            raise IndexFormatError(f"manifest of {build} lists no files")
+        for name, expected in files.items():
             path = build / name
-            if not path.is_file() or _sha256_file(path) != expected:
-                raise IndexFormatError(f"index file {path} is missing or corrupted")
+            try:
+                ok = path.is_file() and _sha256_file(path) == expected
+            except OSError:
+                ok = False
+            if not ok:
+                raise IndexFormatError(f"index file {path} is missing or corrupted (checksum mismatch)")
     try:
         documents = tuple(Document.from_dict(d) for d in _read_jsonl(build / "documents.jsonl"))
         rows = _read_jsonl(build / "chunks.jsonl")
@@ -436,12 +616,13 @@ def load_index(index_dir: Path, verify: bool = True) -> StoredIndex | None:
         )
         sentence_vectors = np.load(build / "sentences.npy", allow_pickle=False)
         lexical = LexicalIndex.load(build / "bm25", len(chunks))
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
-        raise IndexFormatError(f"index at {build} cannot be read ({exc}); rebuild with `python -m qa build`") from exc
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+        raise IndexFormatError(f"index at {build} cannot be read ({exc})") from exc
     counts = np.array([len(c.sentences) for c in chunks], dtype=np.int64)
     sentence_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    if len(passage_vectors) != len(chunks) or len(sentence_vectors) != int(sentence_start[-1]):
-        raise IndexFormatError(f"index at {build} is inconsistent; rebuild with `python -m qa build`")
+    if (len(passage_vectors) != len(chunks) or len(sentence_vectors) != int(sentence_start[-1])
+            or (len(chunk_doc) and not 0 <= int(chunk_doc.min()) <= int(chunk_doc.max()) < len(documents))):
+        raise IndexFormatError(f"index at {build} is inconsistent")
     return StoredIndex(
         documents, chunks, chunk_doc, np.asarray(passage_vectors, dtype=np.float32), sentence_vectors,
         sentence_start, lexical, manifest, faiss_index,
