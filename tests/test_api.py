@@ -65,7 +65,6 @@ def test_unanswerable_question(client):
         f"?q={QUESTION}&k=2.5",
         f"?q={QUESTION}&k=1e9",
         f"?q={QUESTION}&mode=fuzzy",
-        f"?q={QUESTION}&mode=HYBRID",
     ],
 )
 def test_bad_parameters_are_4xx_json(client, query):
@@ -73,6 +72,12 @@ def test_bad_parameters_are_4xx_json(client, query):
     assert 400 <= reply.status_code < 500, reply.text
     body = reply.json()
     assert set(body) == {"error"} and body["error"] and "Traceback" not in body["error"]
+
+
+def test_mode_is_case_insensitive(client, seeds_engine):
+    reply = client.get(f"/api/ask?q={QUESTION}&mode=HYBRID")
+    assert reply.status_code == 200
+    assert reply.json() == seeds_engine.ask(QUESTION, mode="hybrid").to_dict()
 
 
 def test_bad_viewer_range_is_json_4xx(client):
