@@ -103,10 +103,7 @@ class Engine:
         self.index = index
         self.embedder = embedder
         self.build_report = report
-        self.retriever = Retriever(
-            index, embedder, sentence_weight=settings.sentence_weight, dense_weight=settings.dense_weight,
-            fusion=str(settings.extra.get("fusion", "minmax")),
-        )
+        self.retriever = Retriever.from_settings(index, embedder, settings)
         self.collection = ", ".join(str(d) for d in settings.docs)
         self._sources = {doc.source: doc for doc in index.documents}
 

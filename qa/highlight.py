@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.lexical import tokenize
+from qa.lexical import term_set
 
 LEXICAL_WEIGHT = 0.3
 SECOND_SENTENCE_RATIO = 0.97  # a runner-up this close to the best is highlighted too
@@ -32,7 +32,7 @@ def term_overlap(query_terms: dict[str, float], text: str) -> float:
     total = sum(query_terms.values())
     if total <= 0:
         return 0.0
-    present = set(tokenize([text])[0])
+    present = term_set(text)  # cached per text: the same sentences recur across queries
     return sum(w for t, w in query_terms.items() if t in present) / total
 
 

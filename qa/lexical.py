@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
@@ -22,13 +23,30 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
-def tokenize(texts: Sequence[str]) -> list[list[str]]:
-    """Lower-cased, stop words removed, Snowball-stemmed tokens of each text."""
-    import bm25s
+# bm25s.tokenize's defaults, reproduced so a query is tokenized without its per-call set-up
+# (tests/test_retrieval.py checks both agree).
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
 
-    return bm25s.tokenize(
-        list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
-    )
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
+
+
+def tokenize(texts: Sequence[str]) -> list[list[str]]:
+    """Lower-cased, stop words removed, Snowball-stemmed tokens of each text (the same
+    tokens as `bm25s.tokenize(texts, stopwords="en", stemmer=...)`)."""
+    stop, stem = _stopwords(), _stemmer().stemWords
+    return [stem([t for t in _TOKEN.findall(text.lower()) if t not in stop]) for text in texts]
+
+
+@lru_cache(maxsize=1 << 16)
+def term_set(text: str) -> frozenset[str]:
+    """The distinct stemmed terms of `text`, cached: highlighting asks about the same
+    passages' sentences again and again."""
+    return frozenset(tokenize([text])[0])
 
 
 class LexicalIndex:
