@@ -64,23 +64,25 @@ def zscore(x: np.ndarray) -> np.ndarray:
     return (x - x.mean()) / std if std > 0 else np.zeros_like(x)
 
 
-def rrf(rank_lists: Sequence[np.ndarray], size: int, k: int = RRF_K) -> np.ndarray:
-    """Reciprocal-rank fusion: sum of 1 / (k + rank) over the lists (rank from 1).
+def ranks(x: np.ndarray) -> np.ndarray:
+    """1-based competition ranks, best (highest) first; equal scores share the better rank."""
+    x = np.asarray(x)
+    # rank = 1 + how many scores are strictly higher
+    return 1 + (len(x) - np.searchsorted(np.sort(x), x, side="right")).astype(np.int64)
+
+
+def rrf(rank_lists: Sequence[np.ndarray], k: int = RRF_K) -> np.ndarray:
+    """Reciprocal-rank fusion: per candidate, the sum of 1 / (k + rank) over the lists.
 
     Args:
-        rank_lists: each an array of candidate positions, best first.
-        size: number of candidates.
+        rank_lists: per list, each candidate's 1-based rank (`np.inf` where a list
+            does not hold the candidate, which then gets nothing from it).
         k: the RRF constant; 60 in the original paper.
     """
-    fused = np.zeros(size, dtype=np.float64)
-    for order in rank_lists:
-        fused[order] += 1.0 / (k + np.arange(1, len(order) + 1))
+    fused = np.zeros(len(rank_lists[0]) if rank_lists else 0, dtype=np.float64)
+    for r in rank_lists:
+        fused += 1.0 / (k + np.asarray(r, dtype=np.float64))
     return fused
-
-
-def _ranks(x: np.ndarray) -> np.ndarray:
-    """Positions best first; ties keep candidate order."""
-    return np.argsort(-np.asarray(x), kind="stable")
 
 
 def fuse(dense: np.ndarray, lexical: np.ndarray, method: str, dense_weight: float, rrf_k: int = RRF_K) -> np.ndarray:
@@ -90,7 +92,7 @@ def fuse(dense: np.ndarray, lexical: np.ndarray, method: str, dense_weight: floa
     `rrf` ignores the weight and sums reciprocal ranks.
     """
     if method == "rrf":
-        return rrf([_ranks(dense), _ranks(lexical)], len(dense), rrf_k)
+        return rrf([ranks(dense), ranks(lexical)], rrf_k)
     if method not in ("minmax", "zscore"):
         raise BadQueryError(f"unknown fusion {method!r}: use one of {', '.join(FUSIONS)}")
     norm = minmax if method == "minmax" else zscore
