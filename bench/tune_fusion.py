@@ -24,7 +24,7 @@ from qa.config import Settings  # noqa: E402
 from qa.embedding import load_embedder  # noqa: E402
 from qa.evaluation.beir import cache_dir_for, load_beir  # noqa: E402
 from qa.evaluation.metrics import mean, mrr_at, ndcg_at, recall_at  # noqa: E402
-from qa.lexical import LexicalIndex, tokenize  # noqa: E402
+from qa.lexical import LexicalIndex, passage_text  # noqa: E402
 from qa.retrieval import SHORT_LINES_PENALTY, fuse  # noqa: E402
 from qa.store import load_index  # noqa: E402
 
@@ -47,30 +47,46 @@ def _bm25_matrix(texts, queries, k1, b):
 
 
 def evaluate(ds, qids, doc_ids, chunk_doc, prose, passage, best, lexical, *, sentence_weight, fusion,
-             dense_weight, mode="hybrid", depth=100, rrf_k=60, doc_lexical=None, doc_mix=0.0, prf=None):
-    """Replay Retriever._rank + beir.document_ranking for every query; return mean metrics."""
-    damp = np.where(prose, 1.0, SHORT_LINES_PENALTY).astype(np.float32)
+             dense_weight, mode="hybrid", depth=100, rrf_k=60, doc_lexical=None, doc_mix=0.0, prf=None,
+             damp_short=True, index=None, qvecs=None, per_query=False):
+    """Replay Retriever._rank + beir.document_ranking for every query; return mean metrics.
+
+    prf: (m, beta) for dense pseudo-relevance feedback: the query vector moves towards the
+        mean of the m best fused candidates, and the dense side is scored again.
+    """
+    damp = np.where(prose | (not damp_short), 1.0, SHORT_LINES_PENALTY).astype(np.float32)
     ndcg, rec, mrr = [], [], []
-    n = passage.shape[1]
+    starts = index.sentence_start if index is not None else None
     for qi, qid in enumerate(qids):
         pv, bv, lv = passage[qi], best[qi], lexical[qi]
-        dense_all = (1 - sentence_weight) * pv + sentence_weight * bv
         parts = []
         if mode != "bm25":
             parts.append(np.argpartition(-pv, depth - 1)[:depth])
         if mode != "dense":
             parts.append(np.argpartition(-lv, depth - 1)[:depth])
         rows = np.unique(np.concatenate(parts))
-        dense = dense_all[rows] * damp[rows]
+        dense = ((1 - sentence_weight) * pv[rows] + sentence_weight * bv[rows]) * damp[rows]
         lex = lv[rows] * damp[rows]
         if doc_lexical is not None and doc_mix:
             lex = (1 - doc_mix) * lex + doc_mix * doc_lexical[qi][chunk_doc[rows]]
-        if mode == "dense":
-            score = dense.astype(np.float64)
-        elif mode == "bm25":
-            score = lex.astype(np.float64)
-        else:
-            score = fuse(dense, lex, fusion, dense_weight, rrf_k=rrf_k)
+
+        def score_of(dense, lex):
+            if mode == "dense":
+                return dense.astype(np.float64)
+            if mode == "bm25":
+                return lex.astype(np.float64)
+            return fuse(dense, lex, fusion, dense_weight, rrf_k=rrf_k)
+
+        score = score_of(dense, lex)
+        if prf is not None and mode != "bm25":
+            m, beta = prf
+            top = rows[np.argsort(-score, kind="stable")[:m]]
+            q2 = qvecs[qi] + beta * index.passage_vectors[top].mean(axis=0)
+            q2 /= np.linalg.norm(q2)
+            p2 = index.passage_vectors[rows] @ q2
+            b2 = np.array([(index.sentence_vectors[starts[r]:starts[r + 1]] @ q2).max() for r in rows])
+            dense = ((1 - sentence_weight) * p2 + sentence_weight * b2) * damp[rows]
+            score = score_of(dense, lex)
         order = np.lexsort((rows, -score))
         docs, seen = [], set()
         for i in order:
@@ -82,6 +98,8 @@ def evaluate(ds, qids, doc_ids, chunk_doc, prose, passage, best, lexical, *, sen
         ndcg.append(ndcg_at(docs, rel, 10))
         rec.append(recall_at(docs, rel, 100))
         mrr.append(mrr_at(docs, rel, 10))
+    if per_query:
+        return ndcg
     return mean(ndcg), mean(rec), mean(mrr)
 
 
@@ -89,8 +107,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--beir", default="/work/shared/bench/scifact")
     parser.add_argument("--cache", default=".cache/beir")
-    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--stage", default="all", help="comma-separated: base,bm25,dense,fusion,prf,doc")
     args = parser.parse_args()
+    stages = set(args.stage.split(","))
 
     ds = load_beir(args.beir)
     settings = Settings()
@@ -110,7 +129,7 @@ def main() -> None:
     prose = np.array([c.prose for c in index.chunks])
     titles = [index.documents[d].title for d in chunk_doc]
     plain = [c.text for c in index.chunks]
-    titled = [c.text if c.paragraph == 1 else f"{t}\n{c.text}" for c, t in zip(index.chunks, titles)]
+    titled = [passage_text(t, c.text, "title+passage") for c, t in zip(index.chunks, titles)]
 
     base = dict(sentence_weight=0.5, fusion="minmax", dense_weight=0.6)
     common = (ds, qids, doc_ids, chunk_doc, prose, passage, best)
@@ -126,25 +145,37 @@ def main() -> None:
     def report(label, lex, **kw):
         cfg = {**base, **kw}
         t0 = time.perf_counter()
-        nd, rc, mr = evaluate(*common, lex, **cfg)
+        nd, rc, mr = evaluate(*common, lex, index=index, qvecs=qvecs, **cfg)
         print(f"{label:60s} nDCG@10 {nd:.4f}  R@100 {rc:.4f}  MRR@10 {mr:.4f}  ({time.perf_counter() - t0:.1f}s)",
               flush=True)
         return nd
 
     lp = lexical("plain", 1.2, 0.75)
-    for mode in ("dense", "bm25", "hybrid"):
-        report(f"baseline {mode}", lp, mode=mode)
-    for variant, (k1, b) in itertools.product(("plain", "titled"), ((1.2, 0.75), (0.9, 0.4), (1.5, 0.75))):
-        report(f"bm25 {variant} k1={k1} b={b}", lexical(variant, k1, b), mode="bm25")
-    for sw in (0.0, 0.3, 0.5, 0.7, 1.0):
-        report(f"dense sentence_weight={sw}", lp, mode="dense", sentence_weight=sw)
-    if args.quick:
-        return
+    if "base" in stages or "all" in stages:
+        for mode in ("dense", "bm25", "hybrid"):
+            report(f"baseline {mode}", lp, mode=mode)
+        report("hybrid no short-line damping", lp, damp_short=False)
+    if "bm25" in stages or "all" in stages:
+        for variant, (k1, b) in itertools.product(("plain", "titled"), ((1.2, 0.75), (0.9, 0.4), (1.5, 0.75))):
+            report(f"bm25 {variant} k1={k1} b={b}", lexical(variant, k1, b), mode="bm25")
+        docs_text = [d.text for d in index.documents]
+        doc_lex = _bm25_matrix(docs_text, queries, 0.9, 0.4)
+        for mix in (0.3, 0.5, 1.0):
+            report(f"bm25 titled .9/.4 + doc-level mix={mix}", lexical("titled", 0.9, 0.4), mode="bm25",
+                   doc_lexical=doc_lex, doc_mix=mix)
+    if "dense" in stages or "all" in stages:
+        for sw in (0.0, 0.3, 0.5, 0.7, 1.0):
+            report(f"dense sentence_weight={sw}", lp, mode="dense", sentence_weight=sw)
     lt = lexical("titled", 0.9, 0.4)
-    for fusion, dw in itertools.product(("minmax", "zscore"), (0.3, 0.4, 0.5, 0.6, 0.7)):
-        report(f"hybrid titled {fusion} dw={dw}", lt, fusion=fusion, dense_weight=dw)
-    for rk in (10, 30, 60, 100):
-        report(f"hybrid titled rrf k={rk}", lt, fusion="rrf", rrf_k=rk)
+    if "fusion" in stages or "all" in stages:
+        for fusion, dw in itertools.product(("minmax", "zscore"), (0.3, 0.4, 0.5, 0.6, 0.7)):
+            report(f"hybrid titled {fusion} dw={dw}", lt, fusion=fusion, dense_weight=dw)
+        for rk in (10, 30, 60, 100):
+            report(f"hybrid titled rrf k={rk}", lt, fusion="rrf", rrf_k=rk)
+    if "prf" in stages or "all" in stages:
+        for m, beta in ((3, 0.5), (5, 0.5), (5, 1.0), (10, 1.0)):
+            report(f"hybrid titled zscore dw=0.5 prf m={m} beta={beta}", lt, fusion="zscore", dense_weight=0.5,
+                   prf=(m, beta))
 
 
 if __name__ == "__main__":

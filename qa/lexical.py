@@ -14,6 +14,22 @@ log = logging.getLogger(__name__)
 
 K1 = 1.2
 B = 0.75
+# What each passage's BM25 entry holds: "passage" (its text) or "title+passage" (the
+# document's title before it, unless the passage already contains it).
+TEXT = "title+passage"
+
+
+def config() -> dict:
+    """Everything that shapes the stored BM25 index; the manifest records it, and a change
+    rebuilds BM25 (the vectors are reused)."""
+    return {"k1": K1, "b": B, "text": TEXT, "tokenizer": "bm25s-en-stopwords+snowball-english"}
+
+
+def passage_text(title: str, text: str, mode: str | None = None) -> str:
+    """The text BM25 indexes for one passage (`mode` defaults to `TEXT`)."""
+    if (mode or TEXT) == "title+passage" and title and title not in text:
+        return f"{title}\n{text}"
+    return text
 
 
 @lru_cache(maxsize=1)
@@ -57,10 +73,10 @@ class LexicalIndex:
         self.size = size
 
     @classmethod
-    def build(cls, texts: Sequence[str], k1: float = K1, b: float = B) -> "LexicalIndex":
+    def build(cls, texts: Sequence[str], k1: float | None = None, b: float | None = None) -> "LexicalIndex":
         import bm25s
 
-        retriever = bm25s.BM25(k1=k1, b=b)
+        retriever = bm25s.BM25(k1=K1 if k1 is None else k1, b=B if b is None else b)
         retriever.index(tokenize(texts), show_progress=False)
         return cls(retriever, len(texts))
 

@@ -35,7 +35,8 @@ from qa.config import Settings
 from qa.documents import Chunk, Collection, Document
 from qa.embedding import Embedder
 from qa.errors import IndexFormatError
-from qa.lexical import LexicalIndex
+from qa.lexical import LexicalIndex, passage_text
+from qa.lexical import config as lexical_config
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ def document_key(doc: Document) -> str:
 
 
 def lexical_text(doc: Document, chunk: Chunk) -> str:
-    return chunk.text
+    return passage_text(doc.title, chunk.text)
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,7 @@ def build_index(
 
 def _reusable_vectors(previous: StoredIndex | None, embedder: Embedder, settings: Settings):
     """Per document key: (sha256, (passage vectors, sentence vectors)) from a compatible index."""
-    if previous is None or stale_reason(previous.manifest, embedder, settings, None) is not None:
+    if previous is None or stale_reason(previous.manifest, embedder, settings, None, vectors_only=True) is not None:
         return {}
     out = {}
     for row, doc in enumerate(previous.documents):
@@ -260,6 +261,7 @@ def _manifest(collections, documents, chunk_doc, embedder, settings, report) -> 
         "model": embedder.name,
         "dimension": embedder.dimension,
         "settings": settings.index_settings(),
+        "lexical": lexical_config(),
         "collections": sorted({str(c.documents[0].collection) for c in collections if c.documents}),
         "documents": [
             {
@@ -286,14 +288,19 @@ def stale_reason(
     embedder: Embedder,
     settings: Settings,
     collections: Sequence[Collection] | None,
+    vectors_only: bool = False,
 ) -> str | None:
-    """Why an index no longer matches the model, settings or documents; None when it does."""
+    """Why an index no longer matches the model, settings or documents; None when it does.
+
+    With `vectors_only`, whether its vectors are still good (BM25 settings are not checked)."""
     if manifest.get("format_version") != FORMAT_VERSION:
         return f"index format {manifest.get('format_version')} is not {FORMAT_VERSION}"
     if manifest.get("model") != embedder.name or manifest.get("dimension") != embedder.dimension:
         return f"model changed ({manifest.get('model')} -> {embedder.name})"
     if manifest.get("settings") != settings.index_settings():
         return "chunking settings changed"
+    if not vectors_only and manifest.get("lexical") != lexical_config():
+        return "BM25 settings changed"
     if collections is None:
         return None
     indexed = {(d["collection"], d["source"]): d["sha256"] for d in manifest.get("documents", [])}

@@ -164,3 +164,31 @@ def test_unknown_mode_is_refused(contract_index, embedder):
 
 def test_packaged_model_is_the_session_model(embedder):
     assert load_embedder("") is embedder
+
+
+# --- BM25 text and persistence --------------------------------------------------------------
+
+
+def test_passage_text_prefixes_the_title_once():
+    from qa.lexical import passage_text
+
+    assert passage_text("Mars", "It has two moons.", "title+passage") == "Mars\nIt has two moons."
+    assert passage_text("Mars", "Mars has two moons.", "title+passage") == "Mars has two moons."
+    assert passage_text("Mars", "It has two moons.", "passage") == "It has two moons."
+    assert passage_text("", "It has two moons.", "title+passage") == "It has two moons."
+
+
+def test_bm25_change_rebuilds_bm25_only(tmp_path, embedder, monkeypatch):
+    from qa import lexical
+
+    folder = write_docs(tmp_path / "docs", CONTRACT_DOCS)
+    settings = Settings(docs=(folder,), index_dir=tmp_path / "index")
+    collections = [load_collection(folder)]
+    first, report = open_index(settings, embedder, collections)
+    assert report is not None and first.manifest["lexical"] == lexical.config()
+    assert open_index(settings, embedder, collections)[1] is None  # up to date
+    monkeypatch.setattr(lexical, "K1", 0.9)
+    second, report = open_index(settings, embedder, collections)
+    assert report is not None and report.passages_embedded == 0  # vectors reused
+    assert second.manifest["lexical"]["k1"] == 0.9
+    np.testing.assert_array_equal(first.passage_vectors, second.passage_vectors)
