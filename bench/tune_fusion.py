@@ -48,7 +48,7 @@ def _bm25_matrix(texts, queries, k1, b):
 
 def evaluate(ds, qids, doc_ids, chunk_doc, prose, passage, best, lexical, *, sentence_weight, fusion,
              dense_weight, mode="hybrid", depth=100, rrf_k=60, doc_lexical=None, doc_mix=0.0, prf=None,
-             damp_short=True, index=None, qvecs=None, per_query=False):
+             damp_short=True, index=None, qvecs=None, per_query=False, doc_context=0.0):
     """Replay Retriever._rank + beir.document_ranking for every query; return mean metrics.
 
     prf: (m, beta) for dense pseudo-relevance feedback: the query vector moves towards the
@@ -87,6 +87,8 @@ def evaluate(ds, qids, doc_ids, chunk_doc, prose, passage, best, lexical, *, sen
             b2 = np.array([(index.sentence_vectors[starts[r]:starts[r + 1]] @ q2).max() for r in rows])
             dense = ((1 - sentence_weight) * p2 + sentence_weight * b2) * damp[rows]
             score = score_of(dense, lex)
+        if doc_context:
+            score = score + doc_context * _runner_up_in_document(score, chunk_doc[rows])
         order = np.lexsort((rows, -score))
         docs, seen = [], set()
         for i in order:
@@ -101,6 +103,23 @@ def evaluate(ds, qids, doc_ids, chunk_doc, prose, passage, best, lexical, *, sen
     if per_query:
         return ndcg
     return mean(ndcg), mean(rec), mean(mrr)
+
+
+def _runner_up_in_document(score, docs):
+    """Per candidate: the best score among the other candidates of its document (0 if none)."""
+    out = np.zeros_like(score)
+    order = np.lexsort((-score, docs))
+    d, sc = docs[order], score[order]
+    first = np.r_[True, d[1:] != d[:-1]]
+    start = np.maximum.accumulate(np.where(first, np.arange(len(d)), 0))
+    best = sc[start]
+    second_idx = start + 1
+    has_second = (second_idx < len(d)) & (d[np.minimum(second_idx, len(d) - 1)] == d)
+    second = np.where(has_second, sc[np.minimum(second_idx, len(d) - 1)], 0.0)
+    # the best passage gets the runner-up; every other passage gets the best
+    val = np.where(first, second, best)
+    out[order] = val
+    return out
 
 
 def main() -> None:
@@ -172,6 +191,11 @@ def main() -> None:
             report(f"hybrid titled {fusion} dw={dw}", lt, fusion=fusion, dense_weight=dw)
         for rk in (10, 30, 60, 100):
             report(f"hybrid titled rrf k={rk}", lt, fusion="rrf", rrf_k=rk)
+    if "doc" in stages or "all" in stages:
+        for fusion, dw in (("zscore", 0.5), ("minmax", 0.5)):
+            for g in (0.1, 0.2, 0.3, 0.5):
+                report(f"hybrid titled {fusion} dw={dw} doc_context={g}", lt, fusion=fusion, dense_weight=dw,
+                       doc_context=g)
     if "prf" in stages or "all" in stages:
         for m, beta in ((3, 0.5), (5, 0.5), (5, 1.0), (10, 1.0)):
             report(f"hybrid titled zscore dw=0.5 prf m={m} beta={beta}", lt, fusion="zscore", dense_weight=0.5,

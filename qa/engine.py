@@ -144,7 +144,8 @@ class Engine:
             raise BadQueryError("The question has no words to search for: use letters or digits.")
         notes = []
         truncate = getattr(self.embedder, "truncate", None)
-        if truncate is not None:
+        # A word piece spans at least one character, so a short question cannot overflow.
+        if truncate is not None and len(cleaned) > getattr(self.embedder, "max_tokens", 0) - 2:
             cut, was_cut = truncate(cleaned)
             if was_cut:
                 notes.append(f"question truncated to the model's {self.embedder.max_tokens}-token window")
