@@ -11,6 +11,7 @@ from typing import Any, Mapping
 from qa.errors import BadQueryError
 
 MODES = ("hybrid", "dense", "bm25")
+FUSIONS = ("zscore", "minmax", "rrf")
 
 # Settings that change what is stored in the index; the manifest records them and a
 # change forces a rebuild.  Everything else only changes how a query is answered.
@@ -31,6 +32,10 @@ class Settings:
             at sentence boundaries; all-MiniLM-L6-v2 reads 256 pieces including 2 specials.
         min_prose_words: a line with fewer words (and no sentence end) counts as a
             short line (menu item, heading, date) and is grouped with its neighbours.
+        fusion: how hybrid mode combines dense and BM25 scores, one of `FUSIONS`:
+            `zscore` or `minmax` (convex combination of normalised scores, weighted by
+            `dense_weight`) or `rrf` (reciprocal-rank fusion with constant `rrf_k`).
+        rrf_k: the reciprocal-rank fusion constant (60 in Cormack et al. 2009).
         dense_weight: weight of the dense score in hybrid fusion (the rest is BM25).
         sentence_weight: share of a passage's dense score taken from its best sentence.
         answerable_threshold: evidence score (best-sentence cosine + half the question's
@@ -48,6 +53,8 @@ class Settings:
     mode: str = "hybrid"
     max_chunk_tokens: int = 250
     min_prose_words: int = 6
+    fusion: str = "minmax"
+    rrf_k: int = 60
     dense_weight: float = 0.6
     sentence_weight: float = 0.5
     answerable_threshold: float = 0.49
@@ -59,6 +66,10 @@ class Settings:
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise BadQueryError(f"unknown mode {self.mode!r}: use one of {', '.join(MODES)}")
+        if self.fusion not in FUSIONS:
+            raise BadQueryError(f"unknown fusion {self.fusion!r}: use one of {', '.join(FUSIONS)}")
+        if self.rrf_k < 1:
+            raise BadQueryError(f"rrf_k must be at least 1, not {self.rrf_k}")
 
     def replace(self, **changes: Any) -> "Settings":
         """Return a copy with `changes` applied, ignoring changes that are None."""

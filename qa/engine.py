@@ -188,10 +188,7 @@ class Engine:
         self.index = index
         self.embedder = embedder
         self.build_report = report
-        self.retriever = Retriever(
-            index, embedder, sentence_weight=settings.sentence_weight, dense_weight=settings.dense_weight,
-            fusion=str(settings.extra.get("fusion", "minmax")),
-        )
+        self.retriever = Retriever.from_settings(index, embedder, settings)
         self.collection = ", ".join(str(d) for d in settings.docs)
         self._sources = {doc.source: doc for doc in index.documents}
 
@@ -230,7 +227,8 @@ class Engine:
         if len(question) > MAX_QUESTION_CHARS * 2:
             notes.append(f"question cut to its first {MAX_QUESTION_CHARS * 2} characters")
         truncate = getattr(self.embedder, "truncate", None)
-        if truncate is not None:
+        # A word piece spans at least one character, so a short question cannot overflow.
+        if truncate is not None and len(cleaned) > getattr(self.embedder, "max_tokens", 0) - 2:
             cut, was_cut = truncate(cleaned)
             if was_cut:
                 notes.append(f"question truncated to the model's {self.embedder.max_tokens}-token window")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
@@ -13,6 +14,22 @@ log = logging.getLogger(__name__)
 
 K1 = 1.2
 B = 0.75
+# What each passage's BM25 entry holds: "passage" (its text) or "title+passage" (the
+# document's title before it, unless the passage already contains it).
+TEXT = "title+passage"
+
+
+def config() -> dict:
+    """Everything that shapes the stored BM25 index; the manifest records it, and a change
+    rebuilds BM25 (the vectors are reused)."""
+    return {"k1": K1, "b": B, "text": TEXT, "tokenizer": "bm25s-en-stopwords+snowball-english"}
+
+
+def passage_text(title: str, text: str, mode: str | None = None) -> str:
+    """The text BM25 indexes for one passage (`mode` defaults to `TEXT`)."""
+    if (mode or TEXT) == "title+passage" and title and title not in text:
+        return f"{title}\n{text}"
+    return text
 
 
 @lru_cache(maxsize=1)
@@ -22,13 +39,30 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
-def tokenize(texts: Sequence[str]) -> list[list[str]]:
-    """Lower-cased, stop words removed, Snowball-stemmed tokens of each text."""
-    import bm25s
+# bm25s.tokenize's defaults, reproduced so a query is tokenized without its per-call set-up
+# (tests/test_retrieval.py checks both agree).
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
 
-    return bm25s.tokenize(
-        list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
-    )
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
+
+
+def tokenize(texts: Sequence[str]) -> list[list[str]]:
+    """Lower-cased, stop words removed, Snowball-stemmed tokens of each text (the same
+    tokens as `bm25s.tokenize(texts, stopwords="en", stemmer=...)`)."""
+    stop, stem = _stopwords(), _stemmer().stemWords
+    return [stem([t for t in _TOKEN.findall(text.lower()) if t not in stop]) for text in texts]
+
+
+@lru_cache(maxsize=1 << 16)
+def term_set(text: str) -> frozenset[str]:
+    """The distinct stemmed terms of `text`, cached: highlighting asks about the same
+    passages' sentences again and again."""
+    return frozenset(tokenize([text])[0])
 
 
 class LexicalIndex:
@@ -39,10 +73,10 @@ class LexicalIndex:
         self.size = size
 
     @classmethod
-    def build(cls, texts: Sequence[str], k1: float = K1, b: float = B) -> "LexicalIndex":
+    def build(cls, texts: Sequence[str], k1: float | None = None, b: float | None = None) -> "LexicalIndex":
         import bm25s
 
-        retriever = bm25s.BM25(k1=k1, b=b)
+        retriever = bm25s.BM25(k1=K1 if k1 is None else k1, b=B if b is None else b)
         corpus = tokenize(texts)
         if corpus and not any(corpus):
             # Only stop words or punctuation anywhere ("To be or not to be."): bm25s cannot

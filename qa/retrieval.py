@@ -12,11 +12,10 @@ from typing import Sequence
 
 import numpy as np
 
-from qa.config import MODES
+from qa.config import FUSIONS, MODES
 from qa.errors import BadQueryError
 from qa.store import StoredIndex
 
-FUSIONS = ("minmax", "zscore", "rrf")
 RRF_K = 60  # Cormack, Clarke & Buettcher (2009), "Reciprocal rank fusion outperforms ..."
 CANDIDATES = 100
 SHORT_LINES_PENALTY = 0.85  # menus, dates and headings rank below prose that scores the same
@@ -50,36 +49,53 @@ class Ranking:
     query_vector: np.ndarray
 
 
-def _minmax(x: np.ndarray) -> np.ndarray:
+def minmax(x: np.ndarray) -> np.ndarray:
+    """Scale to [0, 1]; all zeros when every value is the same."""
+    x = np.asarray(x, dtype=np.float64)
     span = float(x.max() - x.min()) if len(x) else 0.0
     return (x - x.min()) / span if span > 0 else np.zeros_like(x)
 
 
-def _zscore(x: np.ndarray) -> np.ndarray:
+def zscore(x: np.ndarray) -> np.ndarray:
+    """Centre on the mean and divide by the (population) standard deviation; all zeros
+    when every value is the same."""
+    x = np.asarray(x, dtype=np.float64)
     std = float(x.std()) if len(x) else 0.0
     return (x - x.mean()) / std if std > 0 else np.zeros_like(x)
 
 
-def rrf(rank_lists: Sequence[np.ndarray], size: int, k: int = RRF_K) -> np.ndarray:
-    """Reciprocal-rank fusion: sum of 1 / (k + rank) over the lists (rank from 1).
+def ranks(x: np.ndarray) -> np.ndarray:
+    """1-based competition ranks, best (highest) first; equal scores share the better rank."""
+    x = np.asarray(x)
+    # rank = 1 + how many scores are strictly higher
+    return 1 + (len(x) - np.searchsorted(np.sort(x), x, side="right")).astype(np.int64)
+
+
+def rrf(rank_lists: Sequence[np.ndarray], k: int = RRF_K) -> np.ndarray:
+    """Reciprocal-rank fusion: per candidate, the sum of 1 / (k + rank) over the lists.
 
     Args:
-        rank_lists: each an array of candidate positions, best first.
-        size: number of candidates.
+        rank_lists: per list, each candidate's 1-based rank (`np.inf` where a list
+            does not hold the candidate, which then gets nothing from it).
         k: the RRF constant; 60 in the original paper.
     """
-    fused = np.zeros(size, dtype=np.float64)
-    for order in rank_lists:
-        fused[order] += 1.0 / (k + np.arange(1, len(order) + 1))
+    fused = np.zeros(len(rank_lists[0]) if rank_lists else 0, dtype=np.float64)
+    for r in rank_lists:
+        fused += 1.0 / (k + np.asarray(r, dtype=np.float64))
     return fused
 
 
-def fuse(dense: np.ndarray, lexical: np.ndarray, method: str, dense_weight: float) -> np.ndarray:
-    """Combine two score arrays over the same candidates into one ranking score."""
+def fuse(dense: np.ndarray, lexical: np.ndarray, method: str, dense_weight: float, rrf_k: int = RRF_K) -> np.ndarray:
+    """Combine two score arrays over the same candidates into one ranking score.
+
+    `minmax` and `zscore` are convex combinations `w * norm(dense) + (1 - w) * norm(bm25)`;
+    `rrf` ignores the weight and sums reciprocal ranks.
+    """
     if method == "rrf":
-        size = len(dense)
-        return rrf([np.argsort(-dense, kind="stable"), np.argsort(-lexical, kind="stable")], size)
-    norm = _minmax if method == "minmax" else _zscore
+        return rrf([ranks(dense), ranks(lexical)], rrf_k)
+    if method not in ("minmax", "zscore"):
+        raise BadQueryError(f"unknown fusion {method!r}: use one of {', '.join(FUSIONS)}")
+    norm = minmax if method == "minmax" else zscore
     return dense_weight * norm(dense) + (1 - dense_weight) * norm(lexical)
 
 
@@ -87,7 +103,20 @@ class Retriever:
     """Dense, BM25 and hybrid ranking over one StoredIndex."""
 
     def __init__(self, index: StoredIndex, embedder, sentence_weight: float = 0.5,
-                 dense_weight: float = 0.6, fusion: str = "minmax") -> None:
+                 dense_weight: float = 0.6, fusion: str = "minmax", rrf_k: int = RRF_K,
+                 reranker=None, rerank_depth: int = 20) -> None:
+        """
+        Args:
+            index: the loaded index.
+            embedder: encodes the questions.
+            sentence_weight: share of a passage's dense score taken from its best sentence.
+            dense_weight: weight of the dense side in `minmax` / `zscore` fusion.
+            fusion: one of `FUSIONS`.
+            rrf_k: the constant of `rrf` fusion.
+            reranker: an object with `score(query, passages) -> array` (see qa.rerank),
+                or None for no second stage.
+            rerank_depth: how many first-stage hits the re-ranker re-scores.
+        """
         if fusion not in FUSIONS:
             raise BadQueryError(f"unknown fusion {fusion!r}: use one of {', '.join(FUSIONS)}")
         self.index = index
@@ -95,10 +124,24 @@ class Retriever:
         self.sentence_weight = sentence_weight
         self.dense_weight = dense_weight
         self.fusion = fusion
+        self.rrf_k = rrf_k
+        self.reranker = reranker
+        self.rerank_depth = rerank_depth
         self._prose = np.array([c.prose for c in index.chunks], dtype=bool)
         starts = index.sentence_start
-        # sentence row -> passage row, for a per-passage max with one numpy call
-        self._sentence_owner = np.repeat(np.arange(len(index.chunks)), np.diff(starts))
+        self._sentence_counts = np.diff(starts)
+
+    @classmethod
+    def from_settings(cls, index: StoredIndex, embedder, settings) -> "Retriever":
+        """A retriever configured by `Settings` (loading the re-ranker when one is named)."""
+        reranker = None
+        if settings.reranker:
+            from qa.rerank import load_reranker
+
+            reranker = load_reranker(settings.reranker, settings.device)
+        return cls(index, embedder, sentence_weight=settings.sentence_weight, dense_weight=settings.dense_weight,
+                   fusion=settings.fusion, rrf_k=settings.rrf_k, reranker=reranker,
+                   rerank_depth=settings.rerank_depth)
 
     def search(self, query: str, k: int, mode: str = "hybrid") -> Ranking:
         return self.search_batch([query], k, mode)[0]
@@ -124,10 +167,12 @@ class Retriever:
     def _dense_scores(self, qv: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         idx = self.index
         passage = idx.passage_vectors[rows] @ qv
-        starts, ends = idx.sentence_start[rows], idx.sentence_start[rows + 1]
-        sent_rows = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends)])
+        counts = self._sentence_counts[rows]
+        offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        # every sentence row of every candidate, in one gather (a passage has at least one)
+        sent_rows = np.repeat(idx.sentence_start[rows] - offsets, counts) + np.arange(int(counts.sum()))
         sims = idx.sentence_vectors[sent_rows] @ qv
-        best = np.maximum.reduceat(sims, np.concatenate([[0], np.cumsum(ends - starts)[:-1]]))
+        best = np.maximum.reduceat(sims, offsets)
         w = self.sentence_weight
         return (1 - w) * passage + w * best, best
 
@@ -144,10 +189,25 @@ class Retriever:
         elif mode == "bm25":
             score = lexical.astype(np.float64)
         else:
-            score = fuse(dense, lexical, self.fusion, self.dense_weight)
-        order = np.lexsort((rows, -score))[:k]  # best first, ties by passage row
+            score = fuse(dense, lexical, self.fusion, self.dense_weight, self.rrf_k)
+        order = np.lexsort((rows, -score))  # best first, ties by passage row
+        if self.reranker is not None and self.rerank_depth > 0:
+            order, score = self._rerank(query, rows, order, score)
+        order = order[:k]
         hits = tuple(
             Hit(int(rows[i]), float(score[i]), float(dense[i]), float(lexical[i]), float(best_sentence[i]))
             for i in order
         )
         return Ranking(hits, qv)
+
+    def _rerank(self, query: str, rows: np.ndarray, order: np.ndarray, score: np.ndarray):
+        """Re-order the first `rerank_depth` hits by the cross-encoder's scores; the rest keep
+        their order, with scores shifted to stay below the re-ranked block."""
+        top, tail = order[: self.rerank_depth], order[self.rerank_depth :]
+        ce = np.asarray(self.reranker.score(query, [self.index.chunks[r].text for r in rows[top]]), dtype=np.float64)
+        new = np.array(score, dtype=np.float64)
+        block = np.lexsort((rows[top], -ce))
+        new[top] = ce
+        if len(tail):
+            new[tail] = score[tail] - score[tail].max() + ce.min() - 1.0
+        return np.concatenate([top[block], tail]), new

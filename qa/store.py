@@ -36,7 +36,8 @@ from qa.config import Settings
 from qa.documents import Chunk, Collection, Document
 from qa.embedding import Embedder
 from qa.errors import IndexFormatError
-from qa.lexical import LexicalIndex
+from qa.lexical import LexicalIndex, passage_text
+from qa.lexical import config as lexical_config
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ def document_key(doc: Document) -> str:
 
 
 def lexical_text(doc: Document, chunk: Chunk) -> str:
-    return chunk.text
+    return passage_text(doc.title, chunk.text)
 
 
 @dataclass(frozen=True)
@@ -319,7 +320,7 @@ def _collection_name(collection: Collection) -> str:
 def _reusable_vectors(previous: StoredIndex | None, embedder: Embedder, settings: Settings):
     """Per document key: (sha256, passage spans, (passage vectors, sentence vectors,
     sentence offsets per passage)) from a compatible index."""
-    if previous is None or stale_reason(previous.manifest, embedder, settings, None) is not None:
+    if previous is None or stale_reason(previous.manifest, embedder, settings, None, vectors_only=True) is not None:
         return {}
     out = {}
     for row, doc in enumerate(previous.documents):
@@ -359,6 +360,7 @@ def _manifest(collections, documents, chunk_doc, embedder, settings, report) -> 
         "dimension": embedder.dimension,
         "settings": settings.index_settings(),
         "chunker_version": CHUNKER_VERSION,
+        "lexical": lexical_config(),
         "collections": sorted({str(c.documents[0].collection) for c in collections if c.documents}),
         "documents": [
             {
@@ -385,14 +387,19 @@ def stale_reason(
     embedder: Embedder,
     settings: Settings,
     collections: Sequence[Collection] | None,
+    vectors_only: bool = False,
 ) -> str | None:
-    """Why an index no longer matches the model, settings or documents; None when it does."""
+    """Why an index no longer matches the model, settings or documents; None when it does.
+
+    With `vectors_only`, whether its vectors are still good (BM25 settings are not checked)."""
     if manifest.get("format_version") != FORMAT_VERSION:
         return f"index format {manifest.get('format_version')} is not {FORMAT_VERSION}"
     if manifest.get("model") != embedder.name or manifest.get("dimension") != embedder.dimension:
         return f"model changed ({manifest.get('model')} -> {embedder.name})"
     if manifest.get("settings") != settings.index_settings() or manifest.get("chunker_version") != CHUNKER_VERSION:
         return "chunking settings changed"
+    if not vectors_only and manifest.get("lexical") != lexical_config():
+        return "BM25 settings changed"
     if collections is None:
         return None
     indexed = {(d["collection"], d["source"]): d["sha256"] for d in manifest.get("documents", [])}

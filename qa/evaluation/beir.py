@@ -139,8 +139,7 @@ def run_beir(
     index_settings = settings.replace(index_dir=cache_dir_for(dataset, settings, cache_root))
     collection = Collection(dataset.documents)
     index, _ = open_index(index_settings, embedder, [collection], progress=progress)
-    retriever = Retriever(index, embedder, sentence_weight=settings.sentence_weight,
-                          dense_weight=settings.dense_weight, fusion=str(settings.extra.get("fusion", "minmax")))
+    retriever = Retriever.from_settings(index, embedder, settings)
     qids = list(dataset.queries)
     reports = []
     for mode in modes:

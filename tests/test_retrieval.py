@@ -1,0 +1,195 @@
+"""Fusion arithmetic on hand-computed arrays, the ranking contract of every mode, and the
+BM25 tokenizer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa.config import FUSIONS, MODES, Settings, load_settings
+from qa.embedding import load_embedder
+from qa.engine import open_index
+from qa.errors import BadQueryError
+from qa.documents import load_collection
+from qa.lexical import term_set, tokenize
+from qa.retrieval import RRF_K, Retriever, fuse, minmax, ranks, rrf, zscore
+
+from tests.conftest import write_docs
+
+# --- fusion arithmetic ------------------------------------------------------------------
+
+
+def test_minmax_scales_to_unit_interval():
+    np.testing.assert_allclose(minmax(np.array([2.0, 4.0, 3.0])), [0.0, 1.0, 0.5])
+    np.testing.assert_allclose(minmax(np.array([7.0, 7.0])), [0.0, 0.0])  # no spread: no signal
+    assert minmax(np.array([])).shape == (0,)
+
+
+def test_zscore_uses_population_std():
+    # mean 2, population std sqrt(2/3)
+    np.testing.assert_allclose(zscore(np.array([1.0, 2.0, 3.0])), [-1.224744871, 0.0, 1.224744871], atol=1e-9)
+    np.testing.assert_allclose(zscore(np.array([5.0, 5.0, 5.0])), [0.0, 0.0, 0.0])
+
+
+def test_ranks_share_the_better_rank_on_ties():
+    np.testing.assert_array_equal(ranks(np.array([0.5, 0.9, 0.5, 0.1])), [2, 1, 2, 4])
+    np.testing.assert_array_equal(ranks(np.array([3.0])), [1])
+
+
+def test_rrf_sums_reciprocal_ranks_with_k():
+    # candidate 0 is first in list A and third in list B; k = 10
+    fused = rrf([np.array([1, 2, 3]), np.array([3, 2, 1])], k=10)
+    np.testing.assert_allclose(fused, [1 / 11 + 1 / 13, 1 / 12 + 1 / 12, 1 / 13 + 1 / 11])
+    assert RRF_K == 60
+    np.testing.assert_allclose(rrf([np.array([2, 1])]), [1 / 62, 1 / 61])
+    # a candidate missing from a list gets nothing from it
+    np.testing.assert_allclose(rrf([np.array([np.inf, 1, np.inf])], k=1), [0.0, 0.5, 0.0])
+
+
+def test_fuse_convex_minmax_and_zscore():
+    dense = np.array([0.2, 0.6, 0.4])
+    bm25 = np.array([10.0, 0.0, 5.0])
+    # minmax: dense -> [0, 1, .5], bm25 -> [1, 0, .5]
+    np.testing.assert_allclose(fuse(dense, bm25, "minmax", 0.75), [0.25, 0.75, 0.5])
+    # zscore: dense -> [-1.2247, 1.2247, 0], bm25 -> [1.2247, -1.2247, 0]
+    z = 1.224744871
+    np.testing.assert_allclose(fuse(dense, bm25, "zscore", 0.25), [-0.25 * z + 0.75 * z, 0.25 * z - 0.75 * z, 0.0], atol=1e-12)
+
+
+def test_fuse_rrf_ignores_weight_and_uses_k():
+    dense = np.array([0.9, 0.1, 0.5])
+    bm25 = np.array([1.0, 3.0, 2.0])
+    got = fuse(dense, bm25, "rrf", 0.99, rrf_k=1)
+    # dense ranks 0,2,1; bm25 ranks 1,2,0
+    np.testing.assert_allclose(got, [1 / 2 + 1 / 4, 1 / 4 + 1 / 2, 1 / 3 + 1 / 3])
+    # tied scores share a rank
+    np.testing.assert_allclose(fuse(np.array([0.5, 0.5]), np.array([1.0, 0.0]), "rrf", 0.5, rrf_k=1),
+                               [1 / 2 + 1 / 2, 1 / 2 + 1 / 3])
+    with pytest.raises(BadQueryError):
+        fuse(dense, bm25, "sum", 0.5)
+
+
+def test_fusion_is_a_setting():
+    assert Settings().fusion in FUSIONS
+    assert load_settings(environ={"QA_FUSION": "rrf", "QA_RRF_K": "20"}).rrf_k == 20
+    assert load_settings(environ={"QA_FUSION": "rrf"}).fusion == "rrf"
+    with pytest.raises(BadQueryError):
+        Settings(fusion="max")
+    with pytest.raises(BadQueryError):
+        Settings(rrf_k=0)
+
+
+# --- tokenizer --------------------------------------------------------------------------
+
+
+def test_tokenize_matches_bm25s():
+    import bm25s
+
+    from qa.lexical import _stemmer
+
+    texts = ["The cows were grazing in the meadows.", "", "Ünïcode STRASSE 3D x2 a_b don't",
+             "Mars is the fourth planet; it has two moons!"]
+    expected = bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+    assert tokenize(texts) == expected
+    assert term_set("Cows and cows graze") == frozenset({"cow", "graze"})
+
+
+# --- the ranking contract, for every mode -------------------------------------------------
+
+DUPLICATE = "Saturn has bright rings made of ice and rock, and dozens of moons."
+CONTRACT_DOCS = {
+    "planets.md": "# Planets\n\nMars is the fourth planet from the Sun and has two small moons.\n\n"
+    f"{DUPLICATE}\n\nJupiter is the largest planet and has a giant red storm.\n",
+    "copy.md": f"# Copy\n\n{DUPLICATE}\n",
+    "farm.txt": "Cows give milk every morning and graze in the meadow.\n\nThe farm dog guards the sheep at night.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def contract_index(tmp_path_factory, embedder):
+    root = tmp_path_factory.mktemp("contract")
+    folder = write_docs(root / "docs", CONTRACT_DOCS)
+    settings = Settings(docs=(folder,), index_dir=root / "index")
+    index, _ = open_index(settings, embedder, [load_collection(folder)])
+    return index
+
+
+@pytest.mark.parametrize("fusion", FUSIONS)
+@pytest.mark.parametrize("mode", MODES)
+def test_ranking_contract(contract_index, embedder, mode, fusion):
+    retriever = Retriever(contract_index, embedder, fusion=fusion)
+    n = len(contract_index.chunks)
+    for question in ("Which planet has rings of ice?", "How many moons does Mars have?", "zzzz qqqq"):
+        for k in (1, 3, n + 5):
+            hits = retriever.search(question, k, mode).hits
+            assert 1 <= len(hits) <= min(k, n)
+            scores = [h.score for h in hits]
+            assert scores == sorted(scores, reverse=True)
+            for a, b in zip(hits, hits[1:]):  # ties broken by passage row
+                assert a.score > b.score or a.row < b.row
+            assert len({h.row for h in hits}) == len(hits)
+    # (no title word in the query: BM25 indexes each passage with its document title)
+    hits = retriever.search("What has bright rings made of ice and rock?", 2, mode).hits
+    twins = [i for i, c in enumerate(contract_index.chunks) if c.text == DUPLICATE]
+    assert len(twins) == 2
+    # the two identical passages score the same, and the lower row comes first
+    assert [h.row for h in hits] == twins
+    assert hits[0].score == hits[1].score
+
+
+def test_modes_differ_on_a_keyword_question(contract_index, embedder):
+    retriever = Retriever(contract_index, embedder)
+    bm25 = retriever.search("Jupiter storm", 1, "bm25").hits[0]
+    assert "Jupiter" in contract_index.chunks[bm25.row].text
+    assert bm25.lexical > 0
+    dense = retriever.search("What do cows produce?", 1, "dense").hits[0]
+    assert "milk" in contract_index.chunks[dense.row].text
+
+
+def test_search_batch_matches_single(contract_index, embedder):
+    retriever = Retriever(contract_index, embedder)
+    questions = ["Which planet is the largest?", "What guards the sheep?"]
+    batch = retriever.search_batch(questions, 3)
+    for q, ranking in zip(questions, batch):
+        single = retriever.search(q, 3)
+        assert [h.row for h in single.hits] == [h.row for h in ranking.hits]
+        np.testing.assert_allclose([h.score for h in single.hits], [h.score for h in ranking.hits], rtol=1e-5)
+
+
+def test_unknown_mode_is_refused(contract_index, embedder):
+    with pytest.raises(BadQueryError):
+        Retriever(contract_index, embedder).search("x", 3, "sparse")
+    with pytest.raises(BadQueryError):
+        Retriever(contract_index, embedder, fusion="max")
+
+
+def test_packaged_model_is_the_session_model(embedder):
+    assert load_embedder("", "cpu") is embedder
+
+
+# --- BM25 text and persistence --------------------------------------------------------------
+
+
+def test_passage_text_prefixes_the_title_once():
+    from qa.lexical import passage_text
+
+    assert passage_text("Mars", "It has two moons.", "title+passage") == "Mars\nIt has two moons."
+    assert passage_text("Mars", "Mars has two moons.", "title+passage") == "Mars has two moons."
+    assert passage_text("Mars", "It has two moons.", "passage") == "It has two moons."
+    assert passage_text("", "It has two moons.", "title+passage") == "It has two moons."
+
+
+def test_bm25_change_rebuilds_bm25_only(tmp_path, embedder, monkeypatch):
+    from qa import lexical
+
+    folder = write_docs(tmp_path / "docs", CONTRACT_DOCS)
+    settings = Settings(docs=(folder,), index_dir=tmp_path / "index")
+    collections = [load_collection(folder)]
+    first, report = open_index(settings, embedder, collections)
+    assert report is not None and first.manifest["lexical"] == lexical.config()
+    assert open_index(settings, embedder, collections)[1] is None  # up to date
+    monkeypatch.setattr(lexical, "K1", 0.9)
+    second, report = open_index(settings, embedder, collections)
+    assert report is not None and report.passages_embedded == 0  # vectors reused
+    assert second.manifest["lexical"]["k1"] == 0.9
+    np.testing.assert_array_equal(first.passage_vectors, second.passage_vectors)
