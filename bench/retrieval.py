@@ -23,7 +23,7 @@ from qa.config import MODES, load_settings  # noqa: E402
 from qa.evaluation.harness import _table  # noqa: E402
 from qa.evaluation.metrics import percentile  # noqa: E402
 
-DEFAULT_SCIFACT = Path("/work/shared/bench/scifact")
+DEFAULT_SCIFACT = ROOT.parent / "shared" / "bench" / "scifact"
 
 
 def encode_floor(embedder, questions, repeat: int = 1) -> tuple[float, float]:
