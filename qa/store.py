@@ -92,8 +92,8 @@ def document_key(doc: Document) -> str:
     return f"{doc.collection}::{doc.source}"
 
 
-def lexical_text(doc: Document, chunk: Chunk) -> str:
-    return passage_text(doc.title, chunk.text)
+def lexical_text(doc: Document, chunk: Chunk, document_passages: int) -> str:
+    return passage_text(doc.title, chunk.text, document_passages=document_passages)
 
 
 @dataclass(frozen=True)
@@ -284,7 +284,10 @@ def build_index(
     embedding.finish()
     del reused
 
-    lexical = LexicalIndex.build([lexical_text(documents[d], c) for c, d in zip(chunks, chunk_doc)])
+    per_doc_passages = np.bincount(np.asarray(chunk_doc, dtype=np.int64), minlength=len(documents))
+    lexical = LexicalIndex.build(
+        [lexical_text(documents[d], c, int(per_doc_passages[d])) for c, d in zip(chunks, chunk_doc)]
+    )
     current = {document_key(d) for d in documents}
     removed = sorted(k for k in old_hashes if k not in current)
     report = BuildReport(

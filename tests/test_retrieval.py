@@ -177,6 +177,8 @@ def test_passage_text_prefixes_the_title_once():
     assert passage_text("Mars", "Mars has two moons.", "title+passage") == "Mars has two moons."
     assert passage_text("Mars", "It has two moons.", "passage") == "It has two moons."
     assert passage_text("", "It has two moons.", "title+passage") == "It has two moons."
+    # a long document's title would match every one of its passages alike
+    assert passage_text("Mars", "It has two moons.", "title+passage", document_passages=30) == "It has two moons."
 
 
 def test_bm25_change_rebuilds_bm25_only(tmp_path, embedder, monkeypatch):
