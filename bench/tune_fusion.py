@@ -25,7 +25,7 @@ from qa.embedding import load_embedder  # noqa: E402
 from qa.evaluation.beir import cache_dir_for, load_beir  # noqa: E402
 from qa.evaluation.metrics import mean, mrr_at, ndcg_at, recall_at  # noqa: E402
 from qa.lexical import LexicalIndex, passage_text  # noqa: E402
-from qa.retrieval import SHORT_LINES_PENALTY, fuse  # noqa: E402
+from qa.retrieval import SHORT_LINES_PENALTY, fuse, undamped_passages  # noqa: E402
 from qa.store import load_index  # noqa: E402
 
 
@@ -145,7 +145,7 @@ def main() -> None:
     print(f"signals in {time.perf_counter() - t:.1f}s; {passage.shape[1]} passages", flush=True)
     chunk_doc = index.chunk_doc
     doc_ids = [d.source for d in index.documents]
-    prose = np.array([c.prose for c in index.chunks])
+    prose = undamped_passages(index)
     titles = [index.documents[d].title for d in chunk_doc]
     plain = [c.text for c in index.chunks]
     titled = [passage_text(t, c.text, "title+passage") for c, t in zip(index.chunks, titles)]

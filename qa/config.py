@@ -57,7 +57,7 @@ class Settings:
     rrf_k: int = 60
     dense_weight: float = 0.6
     sentence_weight: float = 0.5
-    answerable_threshold: float = 0.49
+    answerable_threshold: float = 0.476
     reranker: str = ""
     rerank_depth: int = 20
     device: str = "cpu"

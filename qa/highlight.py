@@ -74,6 +74,11 @@ def expects_quantity(question: str) -> bool:
     return _EXPECTS_QUANTITY.search(question) is not None
 
 
+def holds_quantity(text: str) -> bool:
+    """A number, a date or a duration: what a how-many / how-long / when question wants."""
+    return _QUANTITY.search(text) is not None
+
+
 def term_overlap(query_terms: Mapping[str, float], terms: set[str]) -> float:
     """Share of the question's IDF weight whose terms occur in `terms` (0..1)."""
     total = sum(query_terms.values())
@@ -101,7 +106,7 @@ def sentence_scores(
         scores[i] += LEXICAL_WEIGHT * term_overlap(query_terms, terms)
         if query_terms:
             scores[i] -= ECHO_WEIGHT * max(0.0, echo(query_terms, terms) - ECHO_FREE)
-        if wants_quantity and _QUANTITY.search(text):
+        if wants_quantity and holds_quantity(text):
             scores[i] += ANSWER_TYPE_WEIGHT
     return scores
 

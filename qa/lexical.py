@@ -12,8 +12,8 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-K1 = 1.2
-B = 0.75
+K1 = 0.9
+B = 0.4
 # What each passage's BM25 entry holds: "passage" (its text) or "title+passage" (the
 # document's title before it, unless the passage already contains it). The title is added
 # only to documents of at most TITLE_MAX_PASSAGES passages: there (an abstract, a note) it
@@ -69,6 +69,15 @@ def term_set(text: str) -> frozenset[str]:
     return frozenset(tokenize([text])[0])
 
 
+def import_bm25s():
+    """bm25s, imported on first use; its import sets its logger to DEBUG, which would print
+    "Building index from tokens" into every build's output, so that is undone here."""
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
 class LexicalIndex:
     """BM25 scores for every passage, in the passage order of the store."""
 
@@ -78,7 +87,7 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, texts: Sequence[str], k1: float | None = None, b: float | None = None) -> "LexicalIndex":
-        import bm25s
+        bm25s = import_bm25s()
 
         retriever = bm25s.BM25(k1=K1 if k1 is None else k1, b=B if b is None else b)
         corpus = tokenize(texts)
@@ -94,7 +103,7 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, folder: Path, size: int) -> "LexicalIndex":
-        import bm25s
+        bm25s = import_bm25s()
 
         retriever = bm25s.BM25.load(str(folder), show_progress=False, verbosity=0)
         return cls(retriever, size)

@@ -14,11 +14,17 @@ import numpy as np
 
 from qa.config import FUSIONS, MODES
 from qa.errors import BadQueryError
+from qa.highlight import expects_quantity, holds_quantity
 from qa.store import StoredIndex
 
 RRF_K = 60  # Cormack, Clarke & Buettcher (2009), "Reciprocal rank fusion outperforms ..."
 CANDIDATES = 100
-SHORT_LINES_PENALTY = 0.85  # menus, dates and headings rank below prose that scores the same
+SHORT_LINES_PENALTY = 0.75  # menus, dates and headings rank below prose that scores the same
+# For a question asking how many / how long / when, a passage holding no number, date or
+# duration gives up this share of its lead over the weakest candidate: it cannot answer, yet
+# the neighbour that names the topic often outscores the one holding the figure. Scores stay
+# within the candidates' range.
+ANSWER_TYPE_BONUS = 0.2
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,15 @@ class Ranking:
 
     hits: tuple[Hit, ...]
     query_vector: np.ndarray
+
+
+def undamped_passages(index: StoredIndex) -> np.ndarray:
+    """Which passages rank without the short-lines penalty: prose, and a passage that is
+    exactly its document's title (it names what the whole document is about; in a
+    collection of abstracts it is often the best single passage)."""
+    titles = [d.title.strip() for d in index.documents]
+    return np.array([c.prose or c.text.strip() == titles[int(d)] for c, d in zip(index.chunks, index.chunk_doc)],
+                    dtype=bool)
 
 
 def minmax(x: np.ndarray) -> np.ndarray:
@@ -104,7 +119,7 @@ class Retriever:
 
     def __init__(self, index: StoredIndex, embedder, sentence_weight: float = 0.5,
                  dense_weight: float = 0.6, fusion: str = "minmax", rrf_k: int = RRF_K,
-                 reranker=None, rerank_depth: int = 20) -> None:
+                 reranker=None, rerank_depth: int = 20, answer_type_bonus: float = ANSWER_TYPE_BONUS) -> None:
         """
         Args:
             index: the loaded index.
@@ -116,6 +131,8 @@ class Retriever:
             reranker: an object with `score(query, passages) -> array` (see qa.rerank),
                 or None for no second stage.
             rerank_depth: how many first-stage hits the re-ranker re-scores.
+            answer_type_bonus: share of the score lead a passage without a quantity loses when
+                the question asks for one (0 turns it off).
         """
         if fusion not in FUSIONS:
             raise BadQueryError(f"unknown fusion {fusion!r}: use one of {', '.join(FUSIONS)}")
@@ -127,7 +144,9 @@ class Retriever:
         self.rrf_k = rrf_k
         self.reranker = reranker
         self.rerank_depth = rerank_depth
-        self._prose = np.array([c.prose for c in index.chunks], dtype=bool)
+        self.answer_type_bonus = answer_type_bonus
+        self._quantity: np.ndarray | None = None  # which passages hold a quantity, computed on first need
+        self._prose = undamped_passages(index)
         starts = index.sentence_start
         self._sentence_counts = np.diff(starts)
 
@@ -190,6 +209,9 @@ class Retriever:
             score = lexical.astype(np.float64)
         else:
             score = fuse(dense, lexical, self.fusion, self.dense_weight, self.rrf_k)
+        if self.answer_type_bonus and len(score) and expects_quantity(query):
+            floor = float(score.min())
+            score = np.where(self._holds_quantity(rows), score, floor + (score - floor) * (1 - self.answer_type_bonus))
         order = np.lexsort((rows, -score))  # best first, ties by passage row
         if self.reranker is not None and self.rerank_depth > 0:
             order, score = self._rerank(query, rows, order, score)
@@ -199,6 +221,11 @@ class Retriever:
             for i in order
         )
         return Ranking(hits, qv)
+
+    def _holds_quantity(self, rows: np.ndarray) -> np.ndarray:
+        if self._quantity is None:
+            self._quantity = np.array([holds_quantity(c.text) for c in self.index.chunks], dtype=bool)
+        return self._quantity[rows]
 
     def _rerank(self, query: str, rows: np.ndarray, order: np.ndarray, score: np.ndarray):
         """Re-order the first `rerank_depth` hits by the cross-encoder's scores; the rest keep

@@ -341,9 +341,12 @@ def _reusable_vectors(previous: StoredIndex | None, embedder: Embedder, settings
 
 
 def _versions() -> dict[str, str]:
-    import bm25s
     import faiss
     import sentence_transformers
+
+    from qa.lexical import import_bm25s
+
+    bm25s = import_bm25s()
 
     return {
         "python": platform.python_version(),

@@ -8,7 +8,7 @@ import pytest
 
 from qa.config import FUSIONS, MODES, Settings, load_settings
 from qa.embedding import load_embedder
-from qa.engine import open_index
+from qa.engine import Engine, open_index
 from qa.errors import BadQueryError
 from qa.documents import load_collection
 from qa.lexical import term_set, tokenize
@@ -195,3 +195,21 @@ def test_bm25_change_rebuilds_bm25_only(tmp_path, embedder, monkeypatch):
     assert report is not None and report.passages_embedded == 0  # vectors reused
     assert second.manifest["lexical"]["k1"] == 0.9
     np.testing.assert_array_equal(first.passage_vectors, second.passage_vectors)
+
+
+def test_a_how_many_question_prefers_the_passage_holding_the_number(embedder, tmp_path):
+    """The passage naming the programme outscores the next one on words alone; only the
+    next one holds the figure the question asks for."""
+    docs = write_docs(tmp_path / "docs", {"shield.txt": (
+        "As part of this effort we launched Program Global Shield, an initiative to protect the supply "
+        "chain by preventing the theft or illegal diversion of precursor chemicals used in explosives.\n\n"
+        "More than 80 countries now participate and the program has already led to large seizures.\n\n"
+        "Program Global Shield is run with the World Customs Organization and its member customs services.\n"
+    )})
+    engine = Engine.open(Settings(docs=(docs,), index_dir=tmp_path / "index"))
+    question = "How many countries participate in Program Global Shield?"
+    assert "80 countries" in engine.ask(question, k=1).results[0].text
+    # Without the answer-type bonus the passage that names the programme again wins.
+    plain = Retriever(engine.index, engine.embedder, answer_type_bonus=0.0)
+    top = engine.index.chunks[plain.search(question, 3).hits[0].row]
+    assert "80 countries" not in top.text

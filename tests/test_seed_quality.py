@@ -1,14 +1,25 @@
-"""Quality floor on the seed questions (the figures in the README come from the same harness)."""
+"""Quality floor on the seed questions (the figures in the README come from the same harness).
+
+The floor is issue 3's target; the held-out paraphrases in data/eval/calibration.jsonl guard
+against tuning to these 33 lines.
+"""
 
 from qa.evaluation.harness import evaluate_questions, load_questions
-from tests.conftest import SEED_QUESTIONS
+from tests.conftest import ROOT, SEED_QUESTIONS
 
 
 def test_seed_questions_meet_the_quality_floor(seeds_engine):
     report = evaluate_questions(seeds_engine, load_questions(SEED_QUESTIONS))
     assert report.questions == 33
-    assert report.hit_at_1 >= 0.85
-    assert report.hit_at_5 == 1.0
-    assert report.highlight_accuracy >= 0.80
+    assert report.hit_at_1 >= 0.93
+    assert report.hit_at_3 == 1.0
+    assert report.highlight_accuracy >= 0.90
     assert report.unanswerable_flagged == report.unanswerable == 3
-    assert report.answerable_flagged <= 1
+    assert report.answerable_flagged == 0
+
+
+def test_held_out_paraphrases_are_found_and_not_refused(seeds_engine):
+    paraphrases = [q for q in load_questions(ROOT / "data" / "eval" / "calibration.jsonl") if q.answerable]
+    report = evaluate_questions(seeds_engine, paraphrases)
+    assert report.hit_at_3 >= 0.8
+    assert report.answerable_flagged == 0
