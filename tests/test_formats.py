@@ -382,3 +382,41 @@ def test_same_source_in_two_collections_needs_the_collection(tmp_path, embedder)
     from qa.ui import render_answer
 
     assert "collection=" in render_answer(engine.ask("Which planet is the largest?"))
+
+
+def test_questions_keep_being_answered_while_a_document_is_added(uploading):
+    """Readers use one snapshot of the engine's state: none fails or sees half an update."""
+    import threading
+
+    settings, engine, client = uploading
+    stop, errors, answered = threading.Event(), [], []
+
+    def reader() -> None:
+        while not stop.is_set():
+            try:
+                answer = engine.ask("How long does croissant dough rest?", k=2)
+                assert answer.best is not None and answer.best.source in {"bakery.txt", "beekeeping.md"}
+                answered.append(answer.best.source)
+            except Exception as exc:  # noqa: BLE001 - any failure is the finding
+                errors.append(exc)
+
+    threads = [threading.Thread(target=reader) for _ in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        reply = post(client, ("beekeeping.md", UPLOAD.encode(), "text/markdown"))
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+    assert reply.status_code == 200 and reply.json()["added"] == ["beekeeping.md"]
+    assert errors == [] and answered
+    assert engine.ask("What colour was the queen of hive seven marked with?").best.source == "beekeeping.md"
+
+
+def test_old_document_records_load_and_new_ones_round_trip():
+    old = Document.from_dict({"source": "a.txt", "collection": "c", "title": "A", "text": "x", "sha256": "0"})
+    assert old.format == "text" and old.pages == () and old.page_of(0) is None
+    pdf = Document("r.pdf", "c", "R", "one\n\ntwo", "0", "pdf", (0, 5))
+    assert Document.from_dict(pdf.to_dict()) == pdf
+    assert [pdf.page_of(i) for i in (0, 4, 5, 8)] == [1, 1, 2, 2]
