@@ -1,6 +1,6 @@
 """Serve Seed QA: the browser UI at "/", the JSON API at /api, OpenAPI docs at /docs.
 
-    python app.py [--docs DIR ...] [--index DIR] [--host 127.0.0.1] [--port 7860]
+    python app.py [--docs DIR ...] [--index DIR] [--uploads DIR] [--host 127.0.0.1] [--port 7860]
 
 The index is built (or brought up to date) before the server starts.
 """
@@ -18,6 +18,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--docs", action="append", default=None, metavar="DIR",
                         help="collection folder (repeatable; default: $QA_DOCS or seeds/)")
     parser.add_argument("--index", default=None, metavar="DIR", help="index folder (default: $QA_INDEX_DIR or index/)")
+    parser.add_argument("--uploads", default=None, metavar="DIR",
+                        help="folder for documents added in the browser or by POST /api/documents "
+                        "(default: $QA_UPLOADS_DIR or uploads/ beside the index folder)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT") or 7860),
                         help="port (default: $GRADIO_SERVER_PORT or 7860)")
@@ -35,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     from qa.errors import QAError
 
     try:
-        settings = load_settings(docs=tuple(args.docs) if args.docs else None, index_dir=args.index)
+        settings = load_settings(docs=tuple(args.docs) if args.docs else None, index_dir=args.index,
+                                 uploads_dir=args.uploads)
         engine = Engine.open(settings, progress=True)
     except QAError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -23,7 +23,8 @@ CONFIDENCE_SCALE = 0.1
 
 @dataclass(frozen=True)
 class Result:
-    """One cited passage. `start`/`end` index the document's text; highlights index `text`."""
+    """One cited passage. `start`/`end` index the document's text; highlights index `text`.
+    `page` is the 1-based PDF page the passage starts on (None for unpaged formats)."""
 
     rank: int
     score: float
@@ -35,9 +36,13 @@ class Result:
     text: str
     highlights: tuple[Highlight, ...]
     collection: str = ""
+    page: int | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def to_dict(self, with_collection: bool = False) -> dict[str, Any]:
+        """The contract's result object; `page` only for paged documents (PDF), and
+        `collection` only when several collections are served (a source alone may then be
+        ambiguous)."""
+        data: dict[str, Any] = {
             "rank": self.rank,
             "score": round(self.score, 4),
             "source": self.source,
@@ -48,6 +53,11 @@ class Result:
             "text": self.text,
             "highlights": [{"start": h.start, "end": h.end, "text": h.text} for h in self.highlights],
         }
+        if self.page is not None:
+            data["page"] = self.page
+        if with_collection:
+            data["collection"] = self.collection
+        return data
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,7 @@ class Answer:
     confidence: float
     results: tuple[Result, ...]
     notes: tuple[str, ...] = field(default_factory=tuple)
+    several_collections: bool = False  # results then name their collection
 
     @property
     def best(self) -> Result | None:
@@ -71,7 +82,7 @@ class Answer:
             "collection": self.collection,
             "answerable": self.answerable,
             "confidence": round(self.confidence, 4),
-            "results": [r.to_dict() for r in self.results],
+            "results": [r.to_dict(self.several_collections) for r in self.results],
         }
         if self.notes:
             data["notes"] = list(self.notes)

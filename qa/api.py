@@ -1,6 +1,8 @@
 """The JSON HTTP API and the document viewer page, as a FastAPI router.
 
 `GET /api/ask` returns exactly `Answer.to_dict()` (the same JSON as `python -m qa ask --json`).
+`POST /api/documents` adds uploaded documents (multipart field `files`) to the uploads folder
+and indexes them at once.
 Bad parameters get a 4xx reply with `{"error": "..."}`; never a 500 or a traceback.
 Routes that touch the engine are plain `def`s: FastAPI runs them in its thread pool, so
 questions are answered concurrently over the one shared, read-only engine.
@@ -9,16 +11,18 @@ questions are answered concurrently over the one shared, read-only engine.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from qa.engine import MAX_K, Engine
+from qa.engine import MAX_K, AmbiguousSource, Engine
 from qa.errors import BadQueryError, QAError
+from qa.uploads import max_upload_bytes
 from qa.ui import esc, marked
 
 log = logging.getLogger("qa.api")
@@ -28,21 +32,37 @@ class NotFound(QAError):
     """No such indexed document."""
 
 
-def paragraph_counts(engine: Engine) -> Counter:
-    return Counter(chunk.source for chunk in engine.index.chunks)
-
-
-def lookup(engine: Engine, source: str):
+def lookup(engine: Engine, source: str, collection: str | None = None):
     """Only indexed documents are served: the source is a key, never a path on disk."""
     try:
-        return engine.document(source)
+        return engine.document(source, collection or None)
+    except AmbiguousSource:
+        raise
     except QAError:
-        raise NotFound(f"no indexed document {source!r}: see /api/documents") from None
+        raise NotFound(f"no indexed document {source!r}"
+                       + (f" in collection {collection!r}" if collection else "") + ": see /api/documents") from None
+
+
+async def read_uploads(request: Request, limit: int) -> list[tuple[str, bytes]]:
+    """The files of the multipart field `files`, each read up to `limit` + 1 bytes (so a
+    huge file is refused without being held in memory whole)."""
+    try:
+        form = await request.form()
+    except Exception as exc:  # malformed multipart bodies raise parser-specific errors
+        raise BadQueryError(f"send the documents as multipart/form-data in the field 'files' ({exc})") from None
+    files = []
+    for item in form.getlist("files"):
+        if not isinstance(item, UploadFile):
+            raise BadQueryError("the field 'files' must hold files, not text")
+        files.append((item.filename or "", await item.read(limit + 1)))
+    await form.close()
+    if not files:
+        raise BadQueryError("no documents: send one or more files in the multipart field 'files'")
+    return files
 
 
 def make_router(engine: Engine) -> APIRouter:
     router = APIRouter()
-    counts = paragraph_counts(engine)
 
     @router.get("/api/ask", tags=["questions"], summary="Answer a question with cited, highlighted passages")
     def ask(
@@ -55,16 +75,32 @@ def make_router(engine: Engine) -> APIRouter:
     @router.get("/api/documents", tags=["documents"], summary="The indexed documents")
     def documents() -> list[dict[str, Any]]:
         return [
-            {"source": d.source, "title": d.title, "collection": d.collection, "paragraphs": counts[d.source],
-             "chars": len(d.text)}
+            {"source": d.source, "title": d.title, "collection": d.collection, "paragraphs": engine.paragraphs(d),
+             "chars": len(d.text), "format": d.format}
             for d in engine.documents()
         ]
 
+    @router.post("/api/documents", tags=["documents"], summary="Add documents (multipart field `files`)")
+    async def add_documents(request: Request) -> JSONResponse:
+        """Store .txt, .md, .html/.htm or .pdf files in the uploads folder and index them;
+        they answer questions as soon as this returns. 400 when no file could be added
+        (each reason is given), 413 when a file is over the size limit."""
+        files = await read_uploads(request, max_upload_bytes())
+        report = await run_in_threadpool(engine.add_documents, files)
+        body = {"added": list(report.added), "skipped": [{"name": n, "reason": r} for n, r in report.skipped],
+                "summary": report.summary()}
+        if report.added or report.duplicates_only:
+            return JSONResponse(body)
+        reasons = "; ".join(f"{n}: {r}" for n, r in report.skipped)
+        return JSONResponse({"error": f"no document added ({reasons})", **body},
+                            status_code=413 if report.too_large else 400)
+
     @router.get("/api/documents/{source:path}", tags=["documents"], summary="One indexed document's text")
-    def document(source: str) -> dict[str, Any]:
-        d = lookup(engine, source)
-        return {"source": d.source, "title": d.title, "collection": d.collection, "paragraphs": counts[d.source],
-                "text": d.text}
+    def document(source: str, collection: str | None = Query(None, description="Needed when several "
+                 "collections hold this source")) -> dict[str, Any]:
+        d = lookup(engine, source, collection)
+        return {"source": d.source, "title": d.title, "collection": d.collection, "paragraphs": engine.paragraphs(d),
+                "format": d.format, "pages": list(d.pages), "text": d.text}
 
     @router.get("/healthz", tags=["health"], summary="Liveness and what is served")
     def healthz() -> dict[str, Any]:
@@ -73,8 +109,8 @@ def make_router(engine: Engine) -> APIRouter:
 
     @router.get("/view/{source:path}", response_class=HTMLResponse, include_in_schema=False)
     def view(source: str, start: int | None = None, end: int | None = None,
-             hs: int | None = None, he: int | None = None) -> HTMLResponse:
-        d = lookup(engine, source)
+             hs: int | None = None, he: int | None = None, collection: str | None = None) -> HTMLResponse:
+        d = lookup(engine, source, collection)
         return HTMLResponse(render_document_page(d.title, d.source, d.text, start, end, hs, he))
 
     return router
@@ -129,6 +165,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=404)
+
+    @app.exception_handler(AmbiguousSource)
+    async def ambiguous(request: Request, exc: AmbiguousSource) -> JSONResponse:
+        return JSONResponse({"error": str(exc), "collections": list(exc.collections)}, status_code=409)
 
     @app.exception_handler(BadQueryError)
     async def bad_query(request: Request, exc: BadQueryError) -> JSONResponse:

@@ -4,6 +4,11 @@ A passage is a prose paragraph (blank-line or single-newline separated), or a gr
 neighbouring short lines (menus, headings, dates, bylines) so that web-page debris takes
 one result slot instead of crowding real paragraphs out. Every non-space character of the
 text lands in exactly one passage.
+
+Markdown is cut at its blocks instead (blank-line separated; a fenced code block is one
+block whatever it holds). Heading lines are never passages: they become the `context` of
+the passages under them, which is embedded and indexed with them. Every non-space
+character outside heading lines lands in exactly one passage.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from qa.documents import Chunk, Document
 TokenCounter = Callable[[str], int]
 
 # Bump when a change here moves passage or sentence boundaries: stored indexes rebuild.
-CHUNKER_VERSION = 2
+CHUNKER_VERSION = 3  # 3: Markdown blocks, headings as context
+CONTEXT_SEPARATOR = " › "
 
 MAX_GROUP_LINES = 8
 LONG_LINE_WORDS = 40  # a line this long is prose even without a final stop
@@ -122,6 +128,68 @@ class _Unit:
     start: int
     end: int
     prose: bool
+    context: str = ""
+
+
+_MD_HEADING_LINE = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+_MD_FENCE = re.compile(r"^ {0,3}(```+|~~~+)")
+
+
+def heading_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every Markdown ATX heading line outside fenced code."""
+    return [(line.start, line.end) for line, level, _ in _markdown_lines(text) if level]
+
+
+def _markdown_lines(text: str) -> Iterator[tuple[Line, int, bool]]:
+    """Each non-blank line with its heading level (0: not a heading) and whether it opens
+    or closes a code fence, reading fences so that `# comment` in code is no heading."""
+    fence: str | None = None
+    for line in _lines(text):
+        raw = text[_line_start(text, line.start):line.end]
+        opener = _MD_FENCE.match(raw)
+        if fence is not None:
+            closes = opener is not None and opener.group(1)[0] == fence[0] and len(opener.group(1)) >= len(fence)
+            if closes:
+                fence = None
+            yield line, 0, closes
+            continue
+        if opener is not None:
+            fence = opener.group(1)
+            yield line, 0, True
+            continue
+        heading = _MD_HEADING_LINE.match(raw)
+        yield line, (len(heading.group(1)) if heading else 0), False
+
+
+def _line_start(text: str, pos: int) -> int:
+    """Where the line holding `pos` starts (to read its indentation)."""
+    return max(text.rfind("\n", 0, pos), text.rfind("\r", 0, pos)) + 1
+
+
+def _markdown_units(text: str, min_words: int) -> list[_Unit]:
+    """One unit per Markdown block; headings set the context of the blocks under them."""
+    units: list[_Unit] = []
+    trail: list[tuple[int, str]] = []
+    block: _Unit | None = None
+    in_fence = False
+    for line, level, fence_mark in _markdown_lines(text):
+        if level:
+            block = None
+            title = _MD_HEADING_LINE.match(text[_line_start(text, line.start):line.end]).group(2) or ""  # type: ignore[union-attr]
+            trail = [(lv, t) for lv, t in trail if lv < level] + ([(level, title.strip())] if title.strip() else [])
+            continue
+        context = CONTEXT_SEPARATOR.join(t for _, t in trail)
+        starts_fence = fence_mark and not in_fence
+        if block is None or (line.blank_before and not in_fence) or starts_fence:
+            block = _Unit(line.start, line.end, False, context)
+            units.append(block)
+        block.end = line.end
+        block.prose = block.prose or is_prose(line.text, min_words)
+        if fence_mark:
+            in_fence = not in_fence
+            if not in_fence:
+                block = None  # what follows a closing fence is a new block
+    return units
 
 
 def _units(text: str, min_words: int) -> list[_Unit]:
@@ -229,9 +297,15 @@ def iter_chunks(
     passages in memory at once."""
     text = doc.text
     number = 0
-    for unit in _units(text, min_prose_words):
+    units = _markdown_units(text, min_prose_words) if doc.format == "markdown" else _units(text, min_prose_words)
+    for unit in units:
         for start, end in _split_long(text, unit.start, unit.end, max_tokens, count_tokens):
             body = text[start:end]
             sentences = tuple(split_sentences(body))
             number += 1
-            yield Chunk(doc.source, number, start, end, body, sentences, unit.prose)
+            yield Chunk(doc.source, number, start, end, body, sentences, unit.prose, unit.context)
+
+
+def embedding_text(chunk: Chunk) -> str:
+    """What the model reads for a passage: its heading trail, then its text."""
+    return f"{chunk.context}\n{chunk.text}" if chunk.context else chunk.text

@@ -28,6 +28,8 @@ DEFAULT_QUESTIONS = Path("data/eval/seed_questions.jsonl")
 
 DocsOption = typer.Option(None, "--docs", envvar="QA_DOCS", help="Collection folder (repeatable). Default: seeds/")
 IndexOption = typer.Option(None, "--index", envvar="QA_INDEX_DIR", help="Index folder. Default: index/")
+UploadsOption = typer.Option(None, "--uploads", envvar="QA_UPLOADS_DIR",
+                             help="Uploads folder, served as one more collection. Default: uploads/ beside the index.")
 ModeOption = typer.Option(None, "--mode", help=f"Retrieval mode: {', '.join(MODES)}. Default: hybrid")
 RerankerOption = typer.Option(None, "--reranker", envvar="QA_RERANKER", help="Optional cross-encoder path or name.")
 
@@ -64,11 +66,12 @@ def _open_engine(settings: Settings, progress: bool = True):
 
 
 @app.command()
-def build(docs: Optional[List[Path]] = DocsOption, index: Optional[Path] = IndexOption) -> None:
+def build(docs: Optional[List[Path]] = DocsOption, index: Optional[Path] = IndexOption,
+          uploads: Optional[Path] = UploadsOption) -> None:
     """Build the index, or update it when documents, model or settings changed."""
     _setup_logging()
     try:
-        engine = _open_engine(_settings(docs, index))
+        engine = _open_engine(_settings(docs, index, uploads_dir=uploads))
     except (QAError, OSError) as exc:
         _fail(exc)
     report = engine.build_report
@@ -100,7 +103,10 @@ def format_answer(answer: Answer, color: bool) -> str:
             mark = typer.style(h.text, bold=True, underline=True) if color else f">>>{h.text}<<<"
             text = text[: h.start] + mark + text[h.end :]
         body = textwrap.indent(text, "    ")
-        out.append(f"[{r.rank}] score {r.score:.3f}\n{body}\n    — {r.title}, {r.source} ¶{r.paragraph} (chars {r.start}–{r.end})")
+        page = f" p. {r.page}" if r.page is not None else ""
+        where = f"{r.collection}/{r.source}" if answer.several_collections else r.source
+        out.append(f"[{r.rank}] score {r.score:.3f}\n{body}\n    — {r.title}, {where} ¶{r.paragraph}{page} "
+                   f"(chars {r.start}–{r.end})")
     return "\n\n".join(p for p in out if p)
 
 
@@ -114,6 +120,7 @@ def ask(
     docs: Optional[List[Path]] = DocsOption,
     index: Optional[Path] = IndexOption,
     reranker: Optional[str] = RerankerOption,
+    uploads: Optional[Path] = UploadsOption,
 ) -> None:
     """Answer a question (or every question in a file) with cited, highlighted passages."""
     _setup_logging(quiet=True)
@@ -122,7 +129,7 @@ def ask(
     try:
         from qa.engine import check_question, validate_k, validate_mode
 
-        settings = _settings(docs, index, reranker=reranker)
+        settings = _settings(docs, index, reranker=reranker, uploads_dir=uploads)
         k_value = validate_k(settings.k if k is None else k)
         mode = validate_mode(mode, settings.mode)
         if questions is not None:

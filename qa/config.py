@@ -44,6 +44,9 @@ class Settings:
         reranker: optional cross-encoder path or name; empty means no re-ranking.
         rerank_depth: how many fused candidates the re-ranker re-scores.
         device: torch device for the models.
+        uploads_dir: where documents added in the browser or by `POST /api/documents` are
+            stored; None means `uploads/` beside the index folder. It is served as one
+            more collection once it holds a document.
     """
 
     docs: tuple[Path, ...] = (Path("seeds"),)
@@ -61,6 +64,7 @@ class Settings:
     reranker: str = ""
     rerank_depth: int = 20
     device: str = "cpu"
+    uploads_dir: Path | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -75,6 +79,11 @@ class Settings:
         """Return a copy with `changes` applied, ignoring changes that are None."""
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 
+    @property
+    def uploads_folder(self) -> Path:
+        """The uploads folder: `uploads_dir`, or `uploads/` beside the index folder."""
+        return Path(self.uploads_dir) if self.uploads_dir is not None else Path(self.index_dir).parent / "uploads"
+
     def index_settings(self) -> dict[str, Any]:
         """The settings that shape the stored index (written into its manifest)."""
         return {name: getattr(self, name) for name in INDEX_FIELDS}
@@ -82,6 +91,8 @@ class Settings:
 
 def _coerce(name: str, raw: str) -> Any:
     kind = type(getattr(Settings(), name))
+    if name == "uploads_dir":
+        return Path(raw)
     if name == "docs":
         return tuple(Path(p) for p in raw.split(os.pathsep) if p)
     if kind is bool:
@@ -116,4 +127,6 @@ def load_settings(environ: Mapping[str, str] | None = None, **flags: Any) -> Set
         values["docs"] = tuple(Path(p) for p in values["docs"])
     if "index_dir" in values:
         values["index_dir"] = Path(values["index_dir"])
+    if "uploads_dir" in values:
+        values["uploads_dir"] = Path(values["uploads_dir"])
     return Settings(**values)

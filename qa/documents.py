@@ -19,24 +19,28 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from qa import formats
 from qa.errors import CollectionError
 
 log = logging.getLogger(__name__)
 
-TEXT_EXTENSIONS = (".txt", ".md")
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
 class Document:
-    """A file of the collection, its text untouched.
+    """A file of the collection and its searchable text.
 
     Attributes:
         source: path relative to its collection folder, with forward slashes.
         collection: the collection folder as the user gave it.
         title: a human title (first heading, or the most representative heading-like line).
-        text: the decoded file text, newlines untouched.
+        text: the extracted text every citation indexes: for .txt and .md the decoded
+            file text, newlines untouched; for HTML the main content; for PDF the pages'
+            text (see `qa.formats`).
         sha256: hash of the file's bytes, for the manifest.
+        format: "text", "markdown", "html" or "pdf".
+        pages: for PDF, the offset in `text` where each page starts (else empty).
     """
 
     source: str
@@ -44,13 +48,23 @@ class Document:
     title: str
     text: str
     sha256: str
+    format: str = "text"
+    pages: tuple[int, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["pages"] = list(self.pages)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Document":
+        data = dict(data)  # records written before formats existed have no format or pages
+        data["pages"] = tuple(data.get("pages", ()))
         return cls(**data)
+
+    def page_of(self, offset: int) -> int | None:
+        """The 1-based page holding `offset`; None for documents without pages."""
+        return formats.page_of(self.pages, offset)
 
 
 @dataclass(frozen=True)
@@ -64,6 +78,8 @@ class Chunk:
         text: `document.text[start:end]`.
         sentences: (start, end) offsets of each sentence, relative to `text`.
         prose: False for groups of short lines (menus, headings, dates), which rank lower.
+        context: the Markdown heading trail above the passage ("Install › Linux"); it is
+            embedded and indexed with the passage but is not part of its text or offsets.
     """
 
     source: str
@@ -73,6 +89,7 @@ class Chunk:
     text: str
     sentences: tuple[tuple[int, int], ...] = field(default_factory=tuple)
     prose: bool = True
+    context: str = ""
 
     @property
     def id(self) -> str:
@@ -173,11 +190,13 @@ def _source_name(path: Path, folder: Path) -> str:
         return os.fsencode(rel).decode("cp1252", errors="replace")
 
 
-def iter_text_files(folder: Path, problems: list[Skipped] | None = None) -> Iterable[Path]:
-    """Text files under `folder`, sorted, not following directory symlinks (no loops).
+def iter_document_files(folder: Path, problems: list[Skipped] | None = None) -> Iterable[Path]:
+    """Files of a supported format under `folder`, sorted, not following directory
+    symlinks (no loops). Hidden files and folders are ignored.
 
-    Folders that cannot be listed, and symlinked folders (not followed, so a link can
-    neither loop nor reach outside the collection), are appended to `problems`.
+    Folders that cannot be listed, symlinked folders (not followed, so a link can neither
+    loop nor reach outside the collection), and files of other formats are appended to
+    `problems`.
     """
 
     def onerror(exc: OSError) -> None:
@@ -199,8 +218,15 @@ def iter_text_files(folder: Path, problems: list[Skipped] | None = None) -> Iter
             kept.append(d)
         dirs[:] = kept
         for name in sorted(files):
-            if not name.startswith(".") and name.lower().endswith(TEXT_EXTENSIONS):
-                yield Path(root) / name
+            if name.startswith("."):
+                continue
+            if formats.format_of(name) is None:
+                if problems is not None:
+                    suffix = Path(name).suffix.lower()
+                    problems.append(Skipped(_source_name(Path(root) / name, folder),
+                                            f"unsupported format {suffix or '(no extension)'}"))
+                continue
+            yield Path(root) / name
 
 
 def read_document_bytes(path: Path, folder: Path, limit: int | None = None) -> bytes:
@@ -243,24 +269,54 @@ def load_document(path: Path, folder: Path, collection: str, limit: int | None =
                   warnings: list[str] | None = None) -> Document:
     """Read one file; raises OSError or ValueError (with a reason) when it cannot be used."""
     data = read_document_bytes(path, folder, limit)
+    source = _source_name(path, folder)
+    return document_from_bytes(data, source, collection, warnings)
+
+
+def document_from_bytes(data: bytes, source: str, collection: str, warnings: list[str] | None = None) -> Document:
+    """A Document from a file's bytes, by the format its name says (uploads check the
+    content first, see `qa.uploads`).
+
+    Raises:
+        ValueError: unsupported format, binary bytes in a text file, an unreadable PDF,
+            or no text at all.
+    """
+    kind = formats.format_of(source)
+    if kind is None:
+        raise ValueError(f"unsupported format {Path(source).suffix.lower() or '(no extension)'}")
+    fallback = Path(source).stem
+    if kind == "pdf":
+        extracted = formats.extract_pdf(data)
+        if not extracted.text.strip():
+            raise ValueError("no text (scanned PDF?)")
+        title = extracted.title or guess_title(extracted.text, fallback)
+        return Document(source, collection, title, extracted.text, content_hash(data), kind, extracted.pages)
     if looks_binary(data):
         raise ValueError("binary content in a text file")
     text, warning = decode_text(data)
-    if not text.strip():
-        raise ValueError("empty or whitespace only")
-    source = _source_name(path, folder)
     if warning:
-        log.debug("%s: %s", path, warning)
+        log.debug("%s: %s", source, warning)
         if warnings is not None:
             warnings.append(f"{source}: {warning}")
-    return Document(source, collection, guess_title(text, fallback=Path(source).stem), text, content_hash(data))
+    if kind == "html":
+        extracted = formats.extract_html(text)
+        if not extracted.text.strip():
+            raise ValueError("no main text found in the HTML page")
+        title = extracted.title or guess_title(extracted.text, fallback)
+        return Document(source, collection, title, extracted.text, content_hash(data), kind)
+    if not text.strip():
+        raise ValueError("empty or whitespace only")
+    return Document(source, collection, guess_title(text, fallback=fallback), text, content_hash(data), kind)
 
 
 def load_collection(folder: Path | str, max_bytes: int | None = None) -> Collection:
-    """Load every .txt and .md file under `folder`; one bad file never stops the rest.
+    """Load every .txt, .md, .html/.htm and .pdf file under `folder`; one bad file never
+    stops the rest.
 
     Each file left out is listed in `Collection.skipped` with its reason:
 
+    - files of other formats ("unsupported format .xyz"); PDFs that cannot be read, or
+      hold no text (scanned pages); HTML pages with no main text;
     - empty or whitespace-only files; binary files with a text extension;
     - files larger than `max_bytes` (default 64 MiB, or `QA_MAX_FILE_MB`); below the
       limit a file is indexed whole, in bounded memory (see `qa.store.build_index`);
@@ -286,7 +342,7 @@ def load_collection(folder: Path | str, max_bytes: int | None = None) -> Collect
     skipped: list[Skipped] = []
     warnings: list[str] = []
     first_by_hash: dict[str, str] = {}
-    for path in iter_text_files(folder, skipped):
+    for path in iter_document_files(folder, skipped):
         try:
             doc = load_document(path, folder, str(folder), limit, warnings)
         except (OSError, ValueError) as exc:
@@ -303,7 +359,7 @@ def load_collection(folder: Path | str, max_bytes: int | None = None) -> Collect
     if not documents:
         reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:3])
         raise CollectionError(
-            f"no usable .txt or .md document in {folder}" + (f" ({len(skipped)} skipped: {reasons})" if skipped else "")
+            f"no usable document ({', '.join(formats.SUPPORTED_EXTENSIONS)}) in {folder}" + (f" ({len(skipped)} skipped: {reasons})" if skipped else "")
         )
     return Collection(tuple(documents), tuple(skipped), tuple(warnings))
 

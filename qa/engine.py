@@ -7,21 +7,24 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 import unicodedata
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Mapping, Sequence
 
 from qa.answers import Answer, Result, confidence, evidence
 from qa.config import MODES, Settings
-from qa.documents import Collection, Document, load_collection
+from qa.documents import Collection, Document, iter_document_files, load_collection
 from qa.embedding import load_embedder
-from qa.errors import BadQueryError, IndexFormatError, QAError
+from qa.errors import BadQueryError, CollectionError, IndexFormatError, QAError
 from qa.highlight import content_terms, expects_quantity, highlight_passage, term_overlap
 from qa.lexical import tokenize
 from qa.retrieval import Ranking, Retriever
 from qa.store import LOCK, BuildReport, StoredIndex, build_index, load_index, save_index, stale_reason
+from qa.uploads import max_upload_bytes, store_uploads
 
 log = logging.getLogger("qa")
 
@@ -180,23 +183,126 @@ def _ensure_folder(index_dir: Path) -> None:
         ) from exc
 
 
+class AmbiguousSource(QAError):
+    """A source name that exists in several served collections; `collections` lists them."""
+
+    def __init__(self, source: str, collections: Sequence[str]) -> None:
+        self.collections = tuple(collections)
+        super().__init__(f"{source!r} is in several collections ({', '.join(self.collections)}): "
+                         "add ?collection=<one of them>")
+
+
+@dataclass(frozen=True)
+class AddReport:
+    """What adding uploaded documents did.
+
+    Attributes:
+        added: the new documents' sources in the uploads folder.
+        skipped: (uploaded name, reason) for each file left out.
+        too_large: some file was refused for its size.
+        build: the incremental build's report (None when nothing was added).
+    """
+
+    added: tuple[str, ...]
+    skipped: tuple[tuple[str, str], ...]
+    too_large: bool = False
+    duplicates_only: bool = False
+    build: BuildReport | None = None
+
+    def summary(self) -> str:
+        parts = [f"{len(self.added)} added" + (f" ({', '.join(self.added)})" if self.added else "")]
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} skipped")
+        if self.build is not None:
+            parts.append(f"{self.build.passages_embedded} passages embedded in {self.build.seconds:.1f}s")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class _State:
+    """Everything a question reads, swapped as one object when documents are added, so a
+    reader holding it never sees a half-updated engine."""
+
+    index: StoredIndex
+    retriever: Retriever
+    report: BuildReport | None
+    collections: tuple[str, ...]
+    sources: Mapping[tuple[str, str], Document] = field(repr=False)
+    paragraphs: Mapping[tuple[str, str], int] = field(repr=False)
+
+    @classmethod
+    def of(cls, index: StoredIndex, retriever: Retriever, report: BuildReport | None) -> "_State":
+        collections = tuple(dict.fromkeys(d.collection for d in index.documents))
+        counts = Counter(index.chunk_doc.tolist())
+        return cls(index, retriever, report, collections,
+                   {(d.collection, d.source): d for d in index.documents},
+                   {(d.collection, d.source): counts.get(row, 0) for row, d in enumerate(index.documents)})
+
+
+def served_collections(settings: Settings) -> list[Collection]:
+    """The collection folders, plus the uploads folder once it holds a usable document."""
+    collections = [load_collection(folder) for folder in settings.docs]
+    uploads = settings.uploads_folder
+    if uploads.is_dir() and not any(_same_folder(uploads, d) for d in settings.docs):
+        if any(True for _ in iter_document_files(uploads)):
+            try:
+                collections.append(load_collection(uploads))
+            except CollectionError as exc:
+                log.warning("uploads folder not served: %s", exc)
+    return collections
+
+
+def _same_folder(a: Path, b: Path) -> bool:
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return False
+
+
 class Engine:
-    """Answers questions over one indexed set of collection folders."""
+    """Answers questions over one indexed set of collection folders.
+
+    Queries read one immutable `_State` snapshot; `add_documents` builds the next state
+    and swaps it in with one assignment (under a writer lock, so adds are serialised).
+    """
 
     def __init__(self, settings: Settings, index: StoredIndex, embedder, report: BuildReport | None = None) -> None:
         self.settings = settings
-        self.index = index
         self.embedder = embedder
-        self.build_report = report
-        self.retriever = Retriever.from_settings(index, embedder, settings)
-        self.collection = ", ".join(str(d) for d in settings.docs)
-        self._sources = {doc.source: doc for doc in index.documents}
+        self._write_lock = threading.Lock()
+        self._state = _State.of(index, Retriever.from_settings(index, embedder, settings), report)
+
+    @property
+    def index(self) -> StoredIndex:
+        return self._state.index
+
+    @property
+    def retriever(self) -> Retriever:
+        return self._state.retriever
+
+    @property
+    def build_report(self) -> BuildReport | None:
+        return self._state.report
+
+    @property
+    def collection(self) -> str:
+        """The served collection folders, as given, for `Answer.collection`."""
+        return self._label(self._state)
+
+    def _label(self, state: _State) -> str:
+        names = [str(d) for d in self.settings.docs]
+        names += [c for c in state.collections if c not in names]
+        return ", ".join(names)
+
+    @property
+    def collections(self) -> tuple[str, ...]:
+        return self._state.collections
 
     @classmethod
     def open(cls, settings: Settings, progress: bool = False) -> "Engine":
         """Load the model and the documents, then load or (re)build the index."""
         # Documents and the index folder first: their errors come before seconds of model loading.
-        collections = [load_collection(folder) for folder in settings.docs]
+        collections = served_collections(settings)
         _ensure_folder(Path(settings.index_dir))
         embedder = load_embedder(settings.model, settings.device)
         index, report = open_index(settings, embedder, collections, progress)
@@ -218,8 +324,9 @@ class Engine:
         k = validate_k(self.settings.k if k is None else k)
         mode = validate_mode(mode, self.settings.mode)
         prepared = [self._prepare(q) for q in questions]
-        rankings = self.retriever.search_batch([p[0] for p in prepared], k, mode)
-        return [self._answer(q, notes, r) for (q, notes), r in zip(prepared, rankings)]
+        state = self._state  # one snapshot for the whole batch
+        rankings = state.retriever.search_batch([p[0] for p in prepared], k, mode)
+        return [self._answer(state, q, notes, r) for (q, notes), r in zip(prepared, rankings)]
 
     def _prepare(self, question: str) -> tuple[str, tuple[str, ...]]:
         cleaned = check_question(question)
@@ -235,8 +342,8 @@ class Engine:
                 cleaned = cut
         return cleaned, tuple(notes)
 
-    def _answer(self, question: str, notes: tuple[str, ...], ranking: Ranking) -> Answer:
-        idx = self.index
+    def _answer(self, state: _State, question: str, notes: tuple[str, ...], ranking: Ranking) -> Answer:
+        idx = state.index
         terms = idx.lexical.idf(content_terms(tokenize([question])[0]))
         wants_quantity = expects_quantity(question)
         chunks = [idx.chunks[hit.row] for hit in ranking.hits]
@@ -252,31 +359,80 @@ class Engine:
                 sentence_terms, terms, wants_quantity,
             )
             results.append(Result(rank, hit.score, doc.source, doc.title, chunk.paragraph, chunk.start, chunk.end,
-                                  chunk.text, tuple(highlights), doc.collection))
+                                  chunk.text, tuple(highlights), doc.collection, doc.page_of(chunk.start)))
         conf = 0.0
         threshold = self.settings.answerable_threshold
         if ranking.hits:
             top_terms = set().union(*(set(t) for t in flat[: len(chunks[0].sentences)]))
             conf = confidence(evidence(ranking.hits[0].best_sentence, term_overlap(terms, top_terms)), threshold)
         answerable = bool(results) and conf >= 0.5
-        return Answer(question, self.collection, answerable, conf, tuple(results), notes)
+        return Answer(question, self._label(state), answerable, conf, tuple(results), notes,
+                      several_collections=len(state.collections) > 1)
 
     # --- documents -----------------------------------------------------------------------
 
     def documents(self) -> list[Document]:
-        return list(self.index.documents)
+        return list(self._state.index.documents)
 
-    def document(self, source: str) -> Document:
-        """An indexed document by its `source`; only indexed documents are served."""
-        try:
-            return self._sources[source]
-        except KeyError:
-            raise QAError(f"no indexed document {source!r}") from None
+    def paragraphs(self, doc: Document) -> int:
+        """How many passages of `doc` are indexed."""
+        return self._state.paragraphs.get((doc.collection, doc.source), 0)
+
+    def document(self, source: str, collection: str | None = None) -> Document:
+        """An indexed document by its `source` (and `collection`, needed when several
+        collections hold that source); only indexed documents are served.
+
+        Raises:
+            QAError: no such indexed document.
+            AmbiguousSource: the source is in several collections and none was named.
+        """
+        state = self._state
+        if collection:
+            doc = state.sources.get((collection, source))
+            if doc is None:
+                raise QAError(f"no indexed document {source!r} in collection {collection!r}")
+            return doc
+        matches = [c for c in state.collections if (c, source) in state.sources]
+        if not matches:
+            raise QAError(f"no indexed document {source!r}")
+        if len(matches) > 1:
+            raise AmbiguousSource(source, matches)
+        return state.sources[(matches[0], source)]
+
+    def add_documents(self, files: Sequence[tuple[str, bytes]],
+                      progress: Callable[[float, str], None] | None = None) -> AddReport:
+        """Store uploaded files in the uploads folder and index them incrementally; the
+        new documents answer questions as soon as this returns.
+
+        Each file is checked (size, type by content, text) and written atomically (see
+        `qa.uploads`); bad files are reported, not raised. Only new documents are embedded.
+        """
+        note = progress or (lambda share, message: None)
+        with self._write_lock:
+            note(0.05, "checking the files")
+            state = self._state
+            indexed = {d.sha256: f"{d.collection}/{d.source}" for d in state.index.documents}
+            stored = store_uploads(self.settings.uploads_folder, files, indexed, max_upload_bytes())
+            skipped = tuple((r.name, r.reason) for r in stored.rejected)
+            too_large = any(r.too_large for r in stored.rejected)
+            duplicates_only = bool(stored.rejected) and all(r.duplicate for r in stored.rejected)
+            if not stored.added:
+                return AddReport((), skipped, too_large, duplicates_only)
+            note(0.2, f"indexing {len(stored.added)} new document(s)")
+            collections = served_collections(self.settings)
+            index, report = open_index(self.settings, self.embedder, collections, progress=progress is not None)
+            note(0.9, "loading the new index")
+            self._state = _State.of(index, Retriever.from_settings(index, self.embedder, self.settings),
+                                    report or state.report)
+            note(1.0, "done")
+            log.info("documents added: %s", ", ".join(stored.added))
+            return AddReport(stored.added, skipped, too_large, duplicates_only, report)
 
     def status(self) -> Status:
-        m = self.index.manifest
-        return Status(len(self.index.documents), len(self.index.chunks), m.get("model", ""),
-                      m.get("created", ""), float(m.get("build_seconds", 0.0)), self.collection)
+        state = self._state
+        m = state.index.manifest
+        return Status(len(state.index.documents), len(state.index.chunks), m.get("model", ""),
+                      m.get("created", ""), float(m.get("build_seconds", 0.0)), self._label(state))
 
 
 def timed_ask(engine: Engine, question: str, k: int | None = None, mode: str | None = None) -> tuple[Answer, float]:

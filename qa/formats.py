@@ -75,7 +75,7 @@ def extract_pdf(data: bytes) -> Extracted:
 
     try:
         reader = PdfReader(io.BytesIO(data))
-        page_texts = [(page.extract_text() or "").strip() for page in reader.pages]
+        page_texts = [reflow((page.extract_text() or "").strip()) for page in reader.pages]
         info = reader.metadata
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"unreadable PDF ({exc})") from exc
@@ -86,6 +86,36 @@ def extract_pdf(data: bytes) -> Extracted:
         pos += len(text) + len(PAGE_SEPARATOR)
     title = (info.title or "").strip() if info is not None and info.title else None
     return Extracted(PAGE_SEPARATOR.join(parts), title or None, tuple(starts), "pdf")
+
+
+WRAPPED_LINE = 0.75  # a line at least this share of the page's longest line was wrapped by the layout
+_SENTENCE_END = re.compile(r"[.!?:;][\"”’')\]]*$")
+
+
+def reflow(page: str) -> str:
+    """A PDF page's lines joined back into paragraphs, paragraphs separated by a blank line.
+
+    PDF text comes out one printed line at a time. A line that fills most of the width was
+    wrapped by the layout and continues on the next line (a hyphen at a wrap is kept and
+    joined directly); a shorter line, or one ending a sentence before a short next line,
+    ends its paragraph. Without this, every printed line would be its own passage.
+    """
+    lines = [line.strip() for line in page.splitlines()]
+    lines = [line for line in lines if line]
+    if not lines:
+        return ""
+    width = max(len(line) for line in lines)
+    out = [lines[0]]
+    for prev, line in zip(lines, lines[1:]):
+        wrapped = len(prev) >= WRAPPED_LINE * width and not (_SENTENCE_END.search(prev) and len(line) < 0.3 * width)
+        if not wrapped:
+            out.append("\n\n")
+        elif prev.endswith("-") and line[:1].islower():
+            pass
+        else:
+            out.append(" ")
+        out.append(line)
+    return "".join(out)
 
 
 def page_of(pages: tuple[int, ...], offset: int) -> int | None:

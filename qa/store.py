@@ -31,7 +31,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from qa.chunking import CHUNKER_VERSION, iter_chunks
+from qa.chunking import CHUNKER_VERSION, embedding_text, iter_chunks
 from qa.config import Settings
 from qa.documents import Chunk, Collection, Document
 from qa.embedding import Embedder
@@ -41,7 +41,7 @@ from qa.lexical import config as lexical_config
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: manifest checksum; repeated passages indexed once
+FORMAT_VERSION = 3  # 2: manifest checksum; repeated passages indexed once; 3: formats, pages, context
 POINTER = "CURRENT"
 LOCK = ".build.lock"
 KEEP_BUILDS = 2  # the live build and the one before it, which a slow reader may still be loading
@@ -93,7 +93,8 @@ def document_key(doc: Document) -> str:
 
 
 def lexical_text(doc: Document, chunk: Chunk, document_passages: int) -> str:
-    return passage_text(doc.title, chunk.text, document_passages=document_passages)
+    """What BM25 indexes for a passage: its heading trail (Markdown) and its text."""
+    return passage_text(doc.title, embedding_text(chunk), document_passages=document_passages)
 
 
 @dataclass(frozen=True)
@@ -272,7 +273,7 @@ def build_index(
         doc_row = chunk_doc[row]
         s0, s1 = int(sentence_start[row]), int(sentence_start[row + 1])
         if doc_row in fresh_docs:
-            embedding.add(0, row, chunk.text)
+            embedding.add(0, row, embedding_text(chunk))
             for s_row, text in zip(range(s0, s1), chunk.sentence_texts()):
                 embedding.add(1, s_row, text)
         else:
@@ -374,6 +375,7 @@ def _manifest(collections, documents, chunk_doc, embedder, settings, report) -> 
                 "source": d.source,
                 "title": d.title,
                 "sha256": d.sha256,
+                "format": d.format,
                 "passages": int(counts[row]),
             }
             for row, d in enumerate(documents)

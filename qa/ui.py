@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 from urllib.parse import quote, urlencode
 
 from qa.answers import Answer, Result
 from qa.config import MODES
 from qa.errors import QAError
+from qa.formats import SUPPORTED_EXTENSIONS
+from qa.uploads import max_upload_bytes
 
 if TYPE_CHECKING:  # pragma: no cover
     import gradio as gr
@@ -29,6 +31,7 @@ SEED_EXAMPLES = (
     "What role did PNR analysis play in terrorism investigations?",
 )
 UI_MAX_K = 25
+UPLOAD_TYPES = (".txt", ".md", ".html", ".htm", ".pdf")
 EMPTY_MESSAGE = "Type a question above, then press Enter — for example “Where was the European Cybercrime Forum held?”"
 NO_ANSWER = "No confident answer in these documents"
 
@@ -48,9 +51,12 @@ def esc(text: object) -> str:
 
 
 def view_url(source: str, start: int | None = None, end: int | None = None,
-             mark_start: int | None = None, mark_end: int | None = None, base: str = "") -> str:
-    """Link to the whole document with a range highlighted and scrolled into view."""
-    params = {k: v for k, v in (("start", start), ("end", end), ("hs", mark_start), ("he", mark_end)) if v is not None}
+             mark_start: int | None = None, mark_end: int | None = None, base: str = "",
+             collection: str | None = None) -> str:
+    """Link to the whole document with a range highlighted and scrolled into view; the
+    collection is named when several are served (the source alone may be ambiguous)."""
+    params = {k: v for k, v in (("start", start), ("end", end), ("hs", mark_start), ("he", mark_end),
+                                ("collection", collection)) if v is not None}
     query = f"?{urlencode(params)}" if params else ""
     return f"{base}/view/{quote(source, safe='/')}{query}#passage"
 
@@ -86,21 +92,24 @@ def relevance(results: Sequence[Result]) -> list[float]:
     return [max(0.0, min(1.0, r.score / best)) for r in results]
 
 
-def citation(r: Result, base: str = "", title: bool = True) -> str:
-    """Title, file, ¶ number, character range and a link to the passage in its document."""
+def citation(r: Result, base: str = "", title: bool = True, with_collection: bool = False) -> str:
+    """Title, file, ¶ number, page (PDF), character range and a link to the passage in its
+    document."""
     hs = r.start + r.highlights[0].start if r.highlights else None
     he = r.start + r.highlights[0].end if r.highlights else None
     head = f'<span class="qa-doc-title">{esc(r.title)}</span><span class="qa-sep">·</span>' if title else ""
+    page = f'<span class="qa-sep">·</span><span class="qa-page">p. {r.page}</span>' if r.page is not None else ""
+    url = view_url(r.source, r.start, r.end, hs, he, base, r.collection if with_collection else None)
     return (
         f'{head}<code class="qa-file">{esc(r.source)}</code>'
-        f'<span class="qa-sep">·</span><span class="qa-para">¶{r.paragraph}</span>'
+        f'<span class="qa-sep">·</span><span class="qa-para">¶{r.paragraph}</span>{page}'
         f'<span class="qa-sep">·</span><span class="qa-range">chars {r.start}–{r.end}</span>'
-        f'<a class="qa-view" href="{esc(view_url(r.source, r.start, r.end, hs, he, base))}" target="_blank" '
+        f'<a class="qa-view" href="{esc(url)}" target="_blank" '
         f'rel="noopener">View in document ↗</a>'
     )
 
 
-def render_card(r: Result, share: float, base: str = "") -> str:
+def render_card(r: Result, share: float, base: str = "", with_collection: bool = False) -> str:
     pct = round(share * 100)
     text = marked(r.text, [(h.start, h.end) for h in r.highlights])
     return (
@@ -111,7 +120,7 @@ def render_card(r: Result, share: float, base: str = "") -> str:
         f'<span class="qa-bar"><span class="qa-bar-fill" style="width:{pct}%"></span></span>'
         f'<span class="qa-pct">{pct}%</span></span></header>'
         f'<p class="qa-passage">{text}</p>'
-        f'<footer class="qa-cite">{citation(r, base, title=False)}</footer>'
+        f'<footer class="qa-cite">{citation(r, base, title=False, with_collection=with_collection)}</footer>'
         f"</article>"
     )
 
@@ -132,7 +141,7 @@ def render_answer(answer: Answer, base: str = "") -> str:
             f"confidence {answer.confidence:.2f}</span></div>"
             f'<p class="qa-answer-text"><mark class="qa-answer-mark">{esc(sentence.strip())}</mark> '
             f'<a class="qa-cite-ref" href="#qa-r1" title="passage [1]">[1]</a></p>'
-            f'<div class="qa-answer-cite">{citation(best, base)}</div>'
+            f'<div class="qa-answer-cite">{citation(best, base, with_collection=answer.several_collections)}</div>'
             "</section>"
         )
     else:
@@ -148,7 +157,7 @@ def render_answer(answer: Answer, base: str = "") -> str:
     heading = "Supporting passages" if answer.answerable else "Closest passages"
     parts.append(f'<div class="qa-results-head">{heading} <span class="qa-count">{len(answer.results)}</span></div>')
     for r, share in zip(answer.results, relevance(answer.results)):
-        parts.append(render_card(r, share, base))
+        parts.append(render_card(r, share, base, answer.several_collections))
     parts.append("</div>")
     return "".join(parts)
 
@@ -165,6 +174,32 @@ def ask_html(engine: "Engine", question: str | None, k: Any = None, mode: str | 
     except (QAError, ValueError, TypeError) as exc:
         return render_message(str(exc), "error")
     return render_answer(answer, base)
+
+
+def upload_html(engine: "Engine", paths: Sequence[Any] | None,
+                progress: Callable[[float, str], None] | None = None) -> str:
+    """Add the uploaded files (Gradio's temporary copies, which keep the original names)
+    and say what happened to each."""
+    paths = [getattr(p, "name", p) for p in (paths or []) if p]
+    if not paths:
+        return render_message("Choose one or more files first (" + ", ".join(SUPPORTED_EXTENSIONS) + ").")
+    try:
+        limit = max_upload_bytes()
+        files = []
+        for path in paths:
+            with open(path, "rb") as handle:
+                files.append((Path(path).name, handle.read(limit + 1)))
+        report = engine.add_documents(files, progress)
+    except (QAError, OSError) as exc:
+        return render_message(f"The documents could not be added: {exc}", "error")
+    items = [f"<li><code>{esc(s)}</code> added</li>" for s in report.added]
+    items += [f"<li><code>{esc(n)}</code> skipped: {esc(r)}</li>" for n, r in report.skipped]
+    kind = "info" if report.added or report.duplicates_only else "error"
+    head = (f"Added {len(report.added)} document(s); ask about them now." if report.added
+            else "No document added.")
+    return (f'<div class="qa-message qa-{kind} qa-upload-report" role="status"><div>'
+            f'<div class="qa-upload-head">{esc(head)}</div><ul>{"".join(items)}</ul>'
+            f'<div class="qa-upload-summary">{esc(report.summary())}</div></div></div>')
 
 
 def welcome_html(engine: "Engine") -> str:
@@ -259,6 +294,9 @@ CSS = """
 .qa-error { background: rgba(239,68,68,.08); border: 1px solid rgba(239,68,68,.35); }
 .qa-welcome { border-radius: 12px; padding: 18px 20px; border: 1px dashed var(--border-color-primary);
   color: var(--body-text-color-subdued); }
+.qa-upload-report ul { margin: 4px 0 4px 1.2em; padding: 0; }
+.qa-upload-head { font-weight: 650; }
+.qa-upload-summary { font-size: .8rem; color: var(--body-text-color-subdued); }
 .qa-welcome-title { font-weight: 650; color: var(--body-text-color); font-size: 1.05rem; margin-bottom: 4px; }
 """
 
@@ -311,8 +349,22 @@ def build_ui(engine: "Engine", examples: Sequence[str] | None = None, base: str 
                 mode = gr.Radio(list(MODES), value=engine.settings.mode, label="Retrieval mode",
                                 info="hybrid = meaning + keywords; dense = meaning only; bm25 = keywords only",
                                 elem_id="qa-mode")
+        with gr.Accordion("Add documents", open=False, elem_id="qa-add"):
+            upload = gr.File(file_count="multiple", file_types=list(UPLOAD_TYPES), elem_id="upload",
+                             label=f"{', '.join(UPLOAD_TYPES)} · up to {max_upload_bytes() / 1024 / 1024:g} MiB each · "
+                                   f"stored in {engine.settings.uploads_folder}")
+            add_btn = gr.Button("Add to the collection", elem_id="add-docs", variant="secondary")
+            upload_status = gr.HTML("", elem_id="upload-status", js_on_load=None)
         results = gr.HTML(welcome_html(engine), elem_id="results", js_on_load=None, min_height=120)
-        gr.HTML(f'<div id="qa-status">{esc(status.line())}</div>', js_on_load=None, elem_id="qa-status-block")
+        status_line = gr.HTML(f'<div id="qa-status">{esc(status.line())}</div>', js_on_load=None,
+                              elem_id="qa-status-block")
+
+        def add(paths: list[str] | None, progress=gr.Progress(track_tqdm=True)) -> tuple[str, str, None]:
+            report = upload_html(engine, paths, lambda share, message: progress(share, desc=message))
+            return report, f'<div id="qa-status">{esc(engine.status().line())}</div>', None
+
+        add_btn.click(add, [upload], [upload_status, status_line, upload], show_progress="full",
+                      concurrency_limit=1, concurrency_id="add", api_visibility="private")
 
         # busy -> answer -> idle; only the answer step is an API endpoint ("/ask", for gradio_client).
         quiet = dict(queue=False, show_progress="hidden", api_visibility="private")

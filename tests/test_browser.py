@@ -203,3 +203,36 @@ def test_example_button_and_settings(page):
                            " && document.querySelector('#ask').textContent.trim() === 'Ask'")
     assert "75" in page.locator("#results .qa-card").first.inner_text()
     assert "DHS have personnel" in page.locator("#question textarea, #question input").first.input_value()
+
+
+UPLOAD_NAME = "lantern_survey.md"
+UPLOAD_TEXT = (
+    "# Lantern survey\n\n"
+    "The Quillmoor lantern festival counted 4,812 paper lanterns on the river this autumn, "
+    "a record since the survey began.\n"
+)
+
+
+def test_upload_a_document_then_get_an_answer_cited_from_it(page, tmp_path):
+    """Runs last in this module: the uploaded document stays in the served collection."""
+    path = tmp_path / UPLOAD_NAME
+    path.write_text(UPLOAD_TEXT, encoding="utf-8")
+    page.locator("#qa-add").get_by_text("Add documents").first.click()
+    page.locator("#upload input[type=file]").set_input_files(str(path))
+    page.locator("#upload").get_by_text(UPLOAD_NAME).first.wait_for()  # Gradio has received the file
+    page.locator("#add-docs").click()
+    status = page.locator("#upload-status")
+    page.wait_for_function("() => (document.querySelector('#upload-status') || {}).textContent"
+                           " && document.querySelector('#upload-status').textContent.includes('Added 1 document')")
+    assert UPLOAD_NAME in status.inner_text() and "added" in status.inner_text()
+    assert page.locator("#qa-status").inner_text().startswith("4 documents")  # 2 seeds, the hostile one, this
+    ask(page, "How many paper lanterns did the Quillmoor festival count?")
+    page.locator("#results .qa-answer").wait_for()
+    assert "4,812" in page.locator("#results .qa-answer mark.qa-answer-mark").inner_text()
+    cite = page.locator("#results .qa-answer .qa-answer-cite").inner_text()
+    assert UPLOAD_NAME in cite and "¶1" in cite
+    with page.context.expect_page() as popup:
+        page.locator("#results .qa-answer a.qa-view").click()
+    doc = popup.value
+    doc.locator("mark#passage").wait_for()
+    assert "4,812" in doc.locator("mark#passage").inner_text() and "collection=" in doc.url

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from qa.chunking import chunk_document, split_sentences
+from qa.chunking import chunk_document, heading_spans, split_sentences
 from qa.config import Settings
 from qa.documents import Collection, Document, load_collection
 from qa.engine import Engine, open_index
@@ -81,6 +81,40 @@ def test_chunks_are_exact_ordered_and_cover_every_non_space_character(text, max_
     for i, ch in enumerate(text):
         if not ch.isspace():
             assert covered[i] == 1, f"character {i} ({ch!r}) is in {covered[i]} passages"
+
+
+MD_LINE = st.one_of(
+    line(),
+    st.builds(lambda marks, title: marks + title, st.sampled_from(["# ", "## ", "### ", "   # ", "#\t", "#"]), line()),
+    st.sampled_from(["```", "```python", "~~~", "````", "    # indented code", "#hashtag not a heading",
+                     "- item one.", "1. step one"]),
+)
+
+
+@st.composite
+def markdown_text(draw) -> str:
+    out = ""
+    for ln in draw(st.lists(MD_LINE, min_size=1, max_size=16)):
+        out += ln + draw(st.sampled_from(["\n", "\n\n", "\r\n", "\n \n"]))
+    return out
+
+
+@PROPERTY
+@given(text=markdown_text(), max_tokens=st.sampled_from([3, 8, 250]), min_words=st.sampled_from([1, 6]))
+def test_markdown_passages_cover_every_non_space_character_but_headings(text, max_tokens, min_words):
+    doc = Document("doc.md", "c", "t", text, "0", "markdown")
+    headings = {i for s, e in heading_spans(text) for i in range(s, e)}
+    covered = [0] * len(text)
+    previous_end = 0
+    for number, c in enumerate(chunk_document(doc, max_tokens, min_words, fake_tokens), start=1):
+        assert c.paragraph == number and text[c.start : c.end] == c.text
+        assert c.start >= previous_end and not c.text[0].isspace() and not c.text[-1].isspace()
+        previous_end = c.end
+        for i in range(c.start, c.end):
+            covered[i] += 1
+    for i, ch in enumerate(text):
+        if not ch.isspace():
+            assert covered[i] == (0 if i in headings else 1), f"character {i} ({ch!r}) is in {covered[i]} passages"
 
 
 @PROPERTY
