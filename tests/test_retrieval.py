@@ -191,26 +191,37 @@ def test_bm25_change_rebuilds_bm25_only(tmp_path, embedder, monkeypatch):
     first, report = open_index(settings, embedder, collections)
     assert report is not None and first.manifest["lexical"] == lexical.config()
     assert open_index(settings, embedder, collections)[1] is None  # up to date
-    monkeypatch.setattr(lexical, "K1", 0.9)
+    monkeypatch.setattr(lexical, "K1", lexical.K1 + 0.3)
     second, report = open_index(settings, embedder, collections)
     assert report is not None and report.passages_embedded == 0  # vectors reused
-    assert second.manifest["lexical"]["k1"] == 0.9
+    assert second.manifest["lexical"]["k1"] == lexical.K1
     np.testing.assert_array_equal(first.passage_vectors, second.passage_vectors)
 
 
-def test_a_how_many_question_prefers_the_passage_holding_the_number(embedder, tmp_path):
-    """The passage naming the programme outscores the next one on words alone; only the
-    next one holds the figure the question asks for."""
+def test_a_how_many_question_damps_passages_without_a_number(embedder, tmp_path):
+    """For a how-many question, a passage holding no number gives up ANSWER_TYPE_BONUS of its
+    lead over the weakest candidate; the passage holding the figure keeps its score. Here that
+    turns the ranking: the passage naming the programme wins on words alone."""
+    from qa.retrieval import ANSWER_TYPE_BONUS
+
     docs = write_docs(tmp_path / "docs", {"shield.txt": (
         "As part of this effort we launched Program Global Shield, an initiative to protect the supply "
         "chain by preventing the theft or illegal diversion of precursor chemicals used in explosives.\n\n"
-        "More than 80 countries now participate and the program has already led to large seizures.\n\n"
+        "More than 80 nations now participate in the program and it has already led to large seizures.\n\n"
         "Program Global Shield is run with the World Customs Organization and its member customs services.\n"
     )})
     engine = Engine.open(Settings(docs=(docs,), index_dir=tmp_path / "index"))
     question = "How many countries participate in Program Global Shield?"
-    assert "80 countries" in engine.ask(question, k=1).results[0].text
-    # Without the answer-type bonus the passage that names the programme again wins.
-    plain = Retriever(engine.index, engine.embedder, answer_type_bonus=0.0)
-    top = engine.index.chunks[plain.search(question, 3).hits[0].row]
-    assert "80 countries" not in top.text
+    damped = {engine.index.chunks[h.row].text[:12]: h.score for h in engine.retriever.search(question, 3).hits}
+    plain_retriever = Retriever(engine.index, engine.embedder, answer_type_bonus=0.0)
+    plain = {engine.index.chunks[h.row].text[:12]: h.score for h in plain_retriever.search(question, 3).hits}
+    floor = min(plain.values())
+    assert damped["More than 80"] == pytest.approx(plain["More than 80"])
+    for name in ("As part of t", "Program Glob"):
+        assert damped[name] - floor == pytest.approx((plain[name] - floor) * (1 - ANSWER_TYPE_BONUS))
+    assert max(plain, key=plain.get) == "Program Glob"
+    assert "80 nations" in engine.ask(question, k=1).results[0].text
+    # A question that does not ask for a quantity is ranked as before.
+    other = "Who runs Program Global Shield?"
+    assert [h.score for h in engine.retriever.search(other, 3).hits] == pytest.approx(
+        [h.score for h in plain_retriever.search(other, 3).hits])
