@@ -16,6 +16,7 @@ from qa.config import Settings
 from qa.engine import Engine
 from qa.evaluation.harness import load_questions
 from qa.evaluation.metrics import contains
+from qa.answer_types import answer_type
 from qa.lexical import tokenize
 
 parser = argparse.ArgumentParser(description=__doc__)
@@ -32,7 +33,7 @@ for q in qs:
     qv = e.embedder.encode_queries([q.question])[0]
     terms = idx.lexical.idf(H.content_terms(tokenize([q.question])[0]))
     st = [set(t) for t in tokenize(c.sentence_texts())]
-    prep.append((q, c, qv, idx.sentence_vectors[idx.sentence_rows(row)], st, terms, H.expects_quantity(q.question)))
+    prep.append((q, c, qv, idx.sentence_vectors[idx.sentence_rows(row)], st, terms, answer_type(q.question)))
 res = []
 for lex, ew, ef, tw in itertools.product([0.0, 0.2, 0.3, 0.5, 0.7, 1.0], [0, 0.5, 1.0, 2.0], [0.3, 0.5, 0.7], [0, 0.05, 0.1, 0.2]):
     H.LEXICAL_WEIGHT, H.ECHO_WEIGHT, H.ECHO_FREE, H.ANSWER_TYPE_WEIGHT = lex, ew, ef, tw

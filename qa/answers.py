@@ -18,6 +18,9 @@ from qa.highlight import Highlight
 # "Answerable or not" for how the weights and the threshold were chosen.
 SENTENCE_WEIGHT = 1.0
 COVERAGE_WEIGHT = 0.5
+# Taken off the evidence when the question asks for a date, a number or a sum
+# (qa.answer_types) and the top passage holds none: it names the topic but cannot answer.
+MISSING_TYPE_PENALTY = 1.0
 CONFIDENCE_SCALE = 0.1
 
 
@@ -89,10 +92,12 @@ class Answer:
         return data
 
 
-def evidence(best_sentence: float, coverage: float) -> float:
+def evidence(best_sentence: float, coverage: float, holds_answer_type: bool = True) -> float:
     """How strongly the top passage answers: semantic closeness of its best sentence, plus
-    how much of what the question names the passage actually contains."""
-    return SENTENCE_WEIGHT * best_sentence + COVERAGE_WEIGHT * coverage
+    how much of what the question names the passage actually contains, less a penalty when
+    it holds no answer of the kind asked for."""
+    penalty = 0.0 if holds_answer_type else MISSING_TYPE_PENALTY
+    return SENTENCE_WEIGHT * best_sentence + COVERAGE_WEIGHT * coverage - penalty
 
 
 def confidence(evidence_score: float, threshold: float) -> float:

@@ -39,8 +39,9 @@ class Settings:
         dense_weight: weight of the dense score in hybrid fusion (the rest is BM25).
         sentence_weight: share of a passage's dense score taken from its best sentence.
         answerable_threshold: evidence score (best-sentence cosine + half the question's
-            term coverage) below which a result set is flagged `answerable: false`;
-            calibrated on the seed questions (see README). Reported confidence is 0.5 here.
+            term coverage, less a penalty when the top passage holds no answer of the kind
+            asked for) below which a result set is flagged `answerable: false`; fitted by
+            bench/calibrate.py (see README). Reported confidence is 0.5 here.
         reranker: optional cross-encoder path or name; empty means no re-ranking.
         rerank_depth: how many fused candidates the re-ranker re-scores.
         device: torch device for the models.
@@ -60,7 +61,7 @@ class Settings:
     rrf_k: int = 60
     dense_weight: float = 0.6
     sentence_weight: float = 0.5
-    answerable_threshold: float = 0.476
+    answerable_threshold: float = 0.2564
     reranker: str = ""
     rerank_depth: int = 20
     device: str = "cpu"

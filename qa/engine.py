@@ -20,7 +20,8 @@ from qa.config import MODES, Settings
 from qa.documents import Collection, Document, iter_document_files, load_collection
 from qa.embedding import load_embedder
 from qa.errors import BadQueryError, CollectionError, IndexFormatError, QAError
-from qa.highlight import content_terms, expects_quantity, highlight_passage, term_overlap
+from qa.answer_types import answer_type, holds
+from qa.highlight import content_terms, highlight_passage, term_overlap
 from qa.lexical import tokenize
 from qa.retrieval import Ranking, Retriever
 from qa.store import LOCK, BuildReport, StoredIndex, build_index, load_index, save_index, stale_reason
@@ -345,7 +346,7 @@ class Engine:
     def _answer(self, state: _State, question: str, notes: tuple[str, ...], ranking: Ranking) -> Answer:
         idx = state.index
         terms = idx.lexical.idf(content_terms(tokenize([question])[0]))
-        wants_quantity = expects_quantity(question)
+        wanted = answer_type(question)
         chunks = [idx.chunks[hit.row] for hit in ranking.hits]
         # One tokenizer call for every sentence of every result (the call has a fixed cost).
         flat = tokenize([s for chunk in chunks for s in chunk.sentence_texts()])
@@ -356,7 +357,7 @@ class Engine:
             doc = idx.document(hit.row)
             highlights = highlight_passage(
                 chunk.text, chunk.sentences, ranking.query_vector, idx.sentence_vectors[idx.sentence_rows(hit.row)],
-                sentence_terms, terms, wants_quantity,
+                sentence_terms, terms, wanted,
             )
             results.append(Result(rank, hit.score, doc.source, doc.title, chunk.paragraph, chunk.start, chunk.end,
                                   chunk.text, tuple(highlights), doc.collection, doc.page_of(chunk.start)))
@@ -364,7 +365,8 @@ class Engine:
         threshold = self.settings.answerable_threshold
         if ranking.hits:
             top_terms = set().union(*(set(t) for t in flat[: len(chunks[0].sentences)]))
-            conf = confidence(evidence(ranking.hits[0].best_sentence, term_overlap(terms, top_terms)), threshold)
+            score = evidence(ranking.hits[0].best_sentence, term_overlap(terms, top_terms), holds(chunks[0].text, wanted))
+            conf = confidence(score, threshold)
         answerable = bool(results) and conf >= 0.5
         return Answer(question, self._label(state), answerable, conf, tuple(results), notes,
                       several_collections=len(state.collections) > 1)

@@ -6,19 +6,19 @@ matrix-vector product. Three light lexical signals refine the cosine:
 - overlap: the share of the question's IDF weight found in the sentence (names matter);
 - echo: a sentence made almost only of the question's own words restates it rather than
   answering it ("My department has two specific roles." for "What are its two roles?");
-- answer type: questions asking how many / how long / when prefer sentences holding a
-  number, a month or a time expression.
+- answer type: questions asking how many / when / how much money prefer sentences
+  holding a number, a date or a sum (see qa.answer_types).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Mapping, Sequence
 
 import numpy as np
 
+from qa.answer_types import AnswerType, holds
 from qa.lexical import tokenize
 
 LEXICAL_WEIGHT = 0.2
@@ -34,19 +34,6 @@ QUESTION_WORDS = (
     "has have had having can could would should shall may might must most more much many long often "
     "name named called about from than also any some all each other there here"
 ).split()
-
-_EXPECTS_QUANTITY = re.compile(
-    r"^\W*(?:\w+\s+){0,2}?(how\s+(many|much|long|often|old|far|large|big|soon)|when|"
-    r"(what|which|in what|on what)\s+(year|date|day|month|time|period|percentage|percent|share|number|amount|age))\b",
-    re.I,
-)
-_QUANTITY = re.compile(
-    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
-    r"hundred|thousand|million|billion|dozen|quarter|half|third|january|february|march|april|may|june|"
-    r"july|august|september|october|november|december|spring|summer|autumn|fall|winter|week|weeks|month|"
-    r"months|year|years|day|days|decade|century|yesterday|today|tomorrow)\b",
-    re.I,
-)
 
 
 @dataclass(frozen=True)
@@ -70,15 +57,6 @@ def content_terms(tokens: Sequence[str]) -> list[str]:
     return [t for t in tokens if t not in stop]
 
 
-def expects_quantity(question: str) -> bool:
-    return _EXPECTS_QUANTITY.search(question) is not None
-
-
-def holds_quantity(text: str) -> bool:
-    """A number, a date or a duration: what a how-many / how-long / when question wants."""
-    return _QUANTITY.search(text) is not None
-
-
 def term_overlap(query_terms: Mapping[str, float], terms: set[str]) -> float:
     """Share of the question's IDF weight whose terms occur in `terms` (0..1)."""
     total = sum(query_terms.values())
@@ -99,14 +77,14 @@ def sentence_scores(
     sentences: Sequence[str],
     sentence_terms: Sequence[set[str]],
     query_terms: Mapping[str, float],
-    wants_quantity: bool,
+    wanted: AnswerType | None,
 ) -> np.ndarray:
     scores = (sentence_vectors @ query_vector).astype(np.float64)
     for i, (text, terms) in enumerate(zip(sentences, sentence_terms)):
         scores[i] += LEXICAL_WEIGHT * term_overlap(query_terms, terms)
         if query_terms:
             scores[i] -= ECHO_WEIGHT * max(0.0, echo(query_terms, terms) - ECHO_FREE)
-        if wants_quantity and holds_quantity(text):
+        if wanted is not None and holds(text, wanted):
             scores[i] += ANSWER_TYPE_WEIGHT
     return scores
 
@@ -118,7 +96,7 @@ def highlight_passage(
     sentence_vectors: np.ndarray,
     sentence_terms: Sequence[set[str]],
     query_terms: Mapping[str, float],
-    wants_quantity: bool = False,
+    wanted: AnswerType | None = None,
     max_highlights: int = 2,
 ) -> list[Highlight]:
     """The best-answering sentences of one passage, best first.
@@ -130,13 +108,13 @@ def highlight_passage(
         sentence_vectors: one row per span.
         sentence_terms: the stemmed tokens of each sentence.
         query_terms: the question's content terms with their IDF weights.
-        wants_quantity: the question asks for a number, a duration or a date.
+        wanted: the kind of answer the question asks for (see qa.answer_types), if any.
         max_highlights: at most this many sentences.
     """
     if not spans:
         return []
     sentences = [text[s:e] for s, e in spans]
-    scores = sentence_scores(query_vector, sentence_vectors, sentences, sentence_terms, query_terms, wants_quantity)
+    scores = sentence_scores(query_vector, sentence_vectors, sentences, sentence_terms, query_terms, wanted)
     order = np.argsort(-scores, kind="stable")
     best = float(scores[order[0]])
     chosen = [order[0]] + [i for i in order[1:max_highlights] if best > 0 and scores[i] >= best * SECOND_SENTENCE_RATIO]

@@ -14,16 +14,16 @@ import numpy as np
 
 from qa.config import FUSIONS, MODES
 from qa.errors import BadQueryError
-from qa.highlight import expects_quantity, holds_quantity
+from qa.answer_types import AnswerType, answer_type, holds
 from qa.store import StoredIndex
 
 RRF_K = 60  # Cormack, Clarke & Buettcher (2009), "Reciprocal rank fusion outperforms ..."
 CANDIDATES = 100
 SHORT_LINES_PENALTY = 0.75  # menus, dates and headings rank below prose that scores the same
-# For a question asking how many / how long / when, a passage holding no number, date or
-# duration gives up this share of its lead over the weakest candidate: it cannot answer, yet
-# the neighbour that names the topic often outscores the one holding the figure. Scores stay
-# within the candidates' range.
+# For a question asking how many / when / how much money, a passage holding no number, date
+# or sum (qa.answer_types) gives up this share of its lead over the weakest candidate: it
+# cannot answer, yet the neighbour that names the topic often outscores the one holding the
+# figure. Scores stay within the candidates' range.
 ANSWER_TYPE_BONUS = 0.2
 
 
@@ -131,8 +131,8 @@ class Retriever:
             reranker: an object with `score(query, passages) -> array` (see qa.rerank),
                 or None for no second stage.
             rerank_depth: how many first-stage hits the re-ranker re-scores.
-            answer_type_bonus: share of the score lead a passage without a quantity loses when
-                the question asks for one (0 turns it off).
+            answer_type_bonus: share of the score lead a passage without the wanted answer
+                type loses when the question asks for one (0 turns it off).
         """
         if fusion not in FUSIONS:
             raise BadQueryError(f"unknown fusion {fusion!r}: use one of {', '.join(FUSIONS)}")
@@ -145,7 +145,7 @@ class Retriever:
         self.reranker = reranker
         self.rerank_depth = rerank_depth
         self.answer_type_bonus = answer_type_bonus
-        self._quantity: np.ndarray | None = None  # which passages hold a quantity, computed on first need
+        self._holds: dict[AnswerType, np.ndarray] = {}  # which passages hold each answer type, on first need
         self._prose = undamped_passages(index)
         starts = index.sentence_start
         self._sentence_counts = np.diff(starts)
@@ -209,9 +209,10 @@ class Retriever:
             score = lexical.astype(np.float64)
         else:
             score = fuse(dense, lexical, self.fusion, self.dense_weight, self.rrf_k)
-        if self.answer_type_bonus and len(score) and expects_quantity(query):
+        wanted = answer_type(query)
+        if self.answer_type_bonus and len(score) and wanted is not None:
             floor = float(score.min())
-            score = np.where(self._holds_quantity(rows), score, floor + (score - floor) * (1 - self.answer_type_bonus))
+            score = np.where(self._holding(wanted)[rows], score, floor + (score - floor) * (1 - self.answer_type_bonus))
         order = np.lexsort((rows, -score))  # best first, ties by passage row
         if self.reranker is not None and self.rerank_depth > 0:
             order, score = self._rerank(query, rows, order, score)
@@ -222,10 +223,11 @@ class Retriever:
         )
         return Ranking(hits, qv)
 
-    def _holds_quantity(self, rows: np.ndarray) -> np.ndarray:
-        if self._quantity is None:
-            self._quantity = np.array([holds_quantity(c.text) for c in self.index.chunks], dtype=bool)
-        return self._quantity[rows]
+    def _holding(self, kind: AnswerType) -> np.ndarray:
+        """Which passages hold an answer of `kind` (computed once per kind)."""
+        if kind not in self._holds:
+            self._holds[kind] = np.array([holds(c.text, kind) for c in self.index.chunks], dtype=bool)
+        return self._holds[kind]
 
     def _rerank(self, query: str, rows: np.ndarray, order: np.ndarray, score: np.ndarray):
         """Re-order the first `rerank_depth` hits by the cross-encoder's scores; the rest keep

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from qa.answer_types import AnswerType
 from qa.chunking import chunk_document, heading_spans, split_sentences
 from qa.config import Settings
 from qa.documents import Collection, Document, load_collection
@@ -162,15 +163,15 @@ def test_split_sentences_on_any_text(text):
     text=document_text(),
     seed=st.integers(0, 2**32 - 1),
     terms=st.dictionaries(st.sampled_from(["mar", "moon", "the", "stop", "go"]), st.floats(0, 5), max_size=3),
-    wants_quantity=st.booleans(),
+    wanted=st.sampled_from([None, *AnswerType]),
 )
-def test_highlights_lie_inside_their_passage(text, seed, terms, wants_quantity):
+def test_highlights_lie_inside_their_passage(text, seed, terms, wanted):
     rng = np.random.default_rng(seed)
     for c in chunk_document(doc_of(text), 40, 6, fake_tokens):
         vectors = rng.normal(size=(len(c.sentences), 8)).astype(np.float32)
         query = rng.normal(size=8).astype(np.float32)
         sentence_terms = [set(t) for t in tokenize(c.sentence_texts())]
-        highlights = highlight_passage(c.text, c.sentences, query, vectors, sentence_terms, terms, wants_quantity)
+        highlights = highlight_passage(c.text, c.sentences, query, vectors, sentence_terms, terms, wanted)
         assert 1 <= len(highlights) <= 2
         for h in highlights:
             assert 0 <= h.start < h.end <= len(c.text)
