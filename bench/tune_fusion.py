@@ -48,11 +48,14 @@ def _bm25_matrix(texts, queries, k1, b):
 
 def evaluate(ds, qids, doc_ids, chunk_doc, prose, passage, best, lexical, *, sentence_weight, fusion,
              dense_weight, mode="hybrid", depth=100, rrf_k=60, doc_lexical=None, doc_mix=0.0, prf=None,
-             damp_short=True, index=None, qvecs=None, per_query=False, doc_context=0.0):
+             damp_short=True, index=None, qvecs=None, per_query=False, doc_context=0.0, lexical_full_share=0.0,
+             ideal=None):
     """Replay Retriever._rank + beir.document_ranking for every query; return mean metrics.
 
     prf: (m, beta) for dense pseudo-relevance feedback: the query vector moves towards the
         mean of the m best fused candidates, and the dense side is scored again.
+    lexical_full_share, ideal: scale BM25 in score fusion by min(1, best / (share * ideal[query]))
+        as Retriever._lexical_strength does (0 turns it off).
     """
     damp = np.where(prose | (not damp_short), 1.0, SHORT_LINES_PENALTY).astype(np.float32)
     ndcg, rec, mrr = [], [], []
@@ -75,7 +78,10 @@ def evaluate(ds, qids, doc_ids, chunk_doc, prose, passage, best, lexical, *, sen
                 return dense.astype(np.float64)
             if mode == "bm25":
                 return lex.astype(np.float64)
-            return fuse(dense, lex, fusion, dense_weight, rrf_k=rrf_k)
+            strength = 1.0
+            if lexical_full_share and ideal is not None and ideal[qi] > 0:
+                strength = min(1.0, float(lv.max()) / (lexical_full_share * ideal[qi]))
+            return fuse(dense, lex, fusion, dense_weight, rrf_k=rrf_k, lexical_strength=strength)
 
         score = score_of(dense, lex)
         if prf is not None and mode != "bm25":
@@ -126,7 +132,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--beir", default="/work/shared/bench/scifact")
     parser.add_argument("--cache", default=".cache/beir")
-    parser.add_argument("--stage", default="all", help="comma-separated: base,bm25,dense,fusion,prf,doc")
+    parser.add_argument("--stage", default="all", help="comma-separated: base,bm25,dense,fusion,prf,doc,strength")
     args = parser.parse_args()
     stages = set(args.stage.split(","))
 
@@ -196,6 +202,14 @@ def main() -> None:
             for g in (0.1, 0.2, 0.3, 0.5):
                 report(f"hybrid titled {fusion} dw={dw} doc_context={g}", lt, fusion=fusion, dense_weight=dw,
                        doc_context=g)
+    if "strength" in stages or "all" in stages:
+        engine_lex = np.stack([index.lexical.scores(q) for q in queries]).astype(np.float32)
+        ideal = np.array([index.lexical.ideal_score(q) for q in queries])
+        for dw in (0.5, 0.6):
+            report(f"engine bm25, minmax dw={dw}", engine_lex, dense_weight=dw)
+            for share in (0.5, 0.7, 0.8, 1.0):
+                report(f"engine bm25, minmax dw={dw} lexical_full_share={share}", engine_lex, dense_weight=dw,
+                       lexical_full_share=share, ideal=ideal)
     if "prf" in stages or "all" in stages:
         for m, beta in ((3, 0.5), (5, 0.5), (5, 1.0), (10, 1.0)):
             report(f"hybrid titled zscore dw=0.5 prf m={m} beta={beta}", lt, fusion="zscore", dense_weight=0.5,

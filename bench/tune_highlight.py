@@ -17,7 +17,7 @@ from qa.engine import Engine
 from qa.evaluation.harness import load_questions
 from qa.evaluation.metrics import contains
 from qa.answer_types import answer_type
-from qa.lexical import tokenize
+from qa.lexical import content_terms, tokenize
 
 parser = argparse.ArgumentParser(description=__doc__)
 parser.add_argument("--index", default=".cache/tune-index")
@@ -31,7 +31,7 @@ for q in qs:
     row = next(i for i, c in enumerate(idx.chunks) if contains(c.text, q.evidence))
     c = idx.chunks[row]
     qv = e.embedder.encode_queries([q.question])[0]
-    terms = idx.lexical.idf(H.content_terms(tokenize([q.question])[0]))
+    terms = idx.lexical.idf(content_terms(tokenize([q.question])[0]))
     st = [set(t) for t in tokenize(c.sentence_texts())]
     prep.append((q, c, qv, idx.sentence_vectors[idx.sentence_rows(row)], st, terms, answer_type(q.question)))
 res = []

@@ -21,8 +21,8 @@ from qa.documents import Collection, Document, iter_document_files, load_collect
 from qa.embedding import load_embedder
 from qa.errors import BadQueryError, CollectionError, IndexFormatError, QAError
 from qa.answer_types import answer_type, holds
-from qa.highlight import content_terms, highlight_passage, term_overlap
-from qa.lexical import tokenize
+from qa.highlight import highlight_passage, term_overlap
+from qa.lexical import content_terms, tokenize
 from qa.retrieval import Ranking, Retriever
 from qa.store import LOCK, BuildReport, StoredIndex, build_index, load_index, save_index, stale_reason
 from qa.uploads import max_upload_bytes, store_uploads

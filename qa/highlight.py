@@ -13,28 +13,18 @@ matrix-vector product. Three light lexical signals refine the cosine:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Mapping, Sequence
 
 import numpy as np
 
 from qa.answer_types import AnswerType, holds
-from qa.lexical import tokenize
+from qa.lexical import question_stopwords
 
 LEXICAL_WEIGHT = 0.2
 ECHO_WEIGHT = 1.0
 ECHO_FREE = 0.5  # up to this share of a sentence's terms may come from the question unpunished
 ANSWER_TYPE_WEIGHT = 0.1
 SECOND_SENTENCE_RATIO = 0.97  # a runner-up this close to the best is highlighted too
-
-# Question and function words: they say what kind of answer is wanted, not what it is about.
-QUESTION_WORDS = (
-    "what which who whom whose when where why how whether did does do done doing give gave given "
-    "he she her his him hers they them their its we our us you your i me my mine was were been being "
-    "has have had having can could would should shall may might must most more much many long often "
-    "name named called about from than also any some all each other there here"
-).split()
-
 
 @dataclass(frozen=True)
 class Highlight:
@@ -44,17 +34,6 @@ class Highlight:
     end: int
     text: str
     score: float
-
-
-@lru_cache(maxsize=1)
-def _question_stopwords() -> frozenset[str]:
-    return frozenset(t for toks in tokenize(QUESTION_WORDS) for t in toks) | frozenset(QUESTION_WORDS)
-
-
-def content_terms(tokens: Sequence[str]) -> list[str]:
-    """Stemmed tokens without question and function words."""
-    stop = _question_stopwords()
-    return [t for t in tokens if t not in stop]
 
 
 def term_overlap(query_terms: Mapping[str, float], terms: set[str]) -> float:
@@ -67,7 +46,7 @@ def term_overlap(query_terms: Mapping[str, float], terms: set[str]) -> float:
 
 def echo(query_terms: Mapping[str, float], terms: set[str]) -> float:
     """Share of a sentence's content terms that are the question's own (0..1)."""
-    own = {t for t in terms if t not in _question_stopwords()}
+    own = {t for t in terms if t not in question_stopwords()}
     return len(own & query_terms.keys()) / len(own) if own else 1.0
 
 

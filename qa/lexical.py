@@ -62,6 +62,27 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
     return [stem([t for t in _TOKEN.findall(text.lower()) if t not in stop]) for text in texts]
 
 
+# Question and function words: they say what kind of answer is wanted, not what it is about.
+QUESTION_WORDS = (
+    "what which who whom whose when where why how whether did does do done doing give gave given "
+    "he she her his him hers they them their its we our us you your i me my mine was were been being "
+    "has have had having can could would should shall may might must most more much many long often "
+    "name named called about from than also any some all each other there here"
+).split()
+
+
+@lru_cache(maxsize=1)
+def question_stopwords() -> frozenset[str]:
+    """QUESTION_WORDS, as written and as stemmed."""
+    return frozenset(t for toks in tokenize(QUESTION_WORDS) for t in toks) | frozenset(QUESTION_WORDS)
+
+
+def content_terms(tokens: Sequence[str]) -> list[str]:
+    """Stemmed tokens without question and function words."""
+    stop = question_stopwords()
+    return [t for t in tokens if t not in stop]
+
+
 @lru_cache(maxsize=1 << 16)
 def term_set(text: str) -> frozenset[str]:
     """The distinct stemmed terms of `text`, cached: highlighting asks about the same
@@ -118,6 +139,16 @@ class LexicalIndex:
         if not terms:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._retriever.get_scores(terms), dtype=np.float32)
+
+    def ideal_score(self, query: str) -> float:
+        """An upper bound of any passage's BM25 score for `query`: the sum of its terms' idf,
+        the weight a term reaches as its count grows (bm25s scores Lucene's way, with no
+        (k1 + 1) factor); terms the collection lacks count at the highest idf, question and
+        function words not at all (they say what kind of answer is wanted). The best
+        passage's share of it says how much of the question the words alone match."""
+        tokens = content_terms(tokenize([query])[0])
+        idf = self.idf(tokens)
+        return float(sum(idf[t] for t in tokens))
 
     def idf(self, terms: Sequence[str]) -> dict[str, float]:
         """BM25 (Lucene) inverse document frequency of each term; a term no passage

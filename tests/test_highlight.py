@@ -3,8 +3,8 @@
 import numpy as np
 
 from qa.answer_types import answer_type
-from qa.highlight import content_terms, echo, highlight_passage, term_overlap
-from qa.lexical import tokenize
+from qa.highlight import echo, highlight_passage, term_overlap
+from qa.lexical import content_terms, tokenize
 
 
 def highlight(embedder, question, sentences, idf=None):
