@@ -248,13 +248,18 @@ def build_index(
             iter_chunks(doc, settings.max_chunk_tokens, settings.min_prose_words, count_tokens)
         )
         repeated += dropped
+        spans = [(c.start, c.end) for c in doc_chunks]
         old = reusable.get(key)
-        if old is not None and old[0] == doc.sha256 and old[1] == [(c.start, c.end) for c in doc_chunks]:
+        if old is not None and old[0] == doc.sha256 and old[1] == spans:
             reused[row] = old[2]
             unchanged.append(key)
         else:
-            fresh_docs.add(row)
             (changed if key in old_hashes else added).append(key)
+            same_content = reusable.get(doc.sha256)
+            if same_content is not None and same_content[1] == spans:
+                reused[row] = same_content[2]  # the same text under another name
+            else:
+                fresh_docs.add(row)
         chunks.extend(doc_chunks)
         chunk_doc.extend([row] * len(doc_chunks))
     del reusable
@@ -322,8 +327,9 @@ def _collection_name(collection: Collection) -> str:
 
 
 def _reusable_vectors(previous: StoredIndex | None, embedder: Embedder, settings: Settings):
-    """Per document key: (sha256, passage spans, (passage vectors, sentence vectors,
-    sentence offsets per passage)) from a compatible index."""
+    """Per document key, and per content hash: (sha256, passage spans, (passage vectors,
+    sentence vectors, sentence offsets per passage)) from a compatible index. By hash, a
+    moved or renamed file (or a folder given by another path) keeps its vectors."""
     if previous is None or stale_reason(previous.manifest, embedder, settings, None, vectors_only=True) is not None:
         return {}
     out = {}
@@ -335,9 +341,9 @@ def _reusable_vectors(previous: StoredIndex | None, embedder: Embedder, settings
         sent = slice(first, int(previous.sentence_start[rows[-1] + 1]))
         spans = [(previous.chunks[r].start, previous.chunks[r].end) for r in rows]
         starts = previous.sentence_start[rows] - first
-        out[document_key(doc)] = (
-            doc.sha256, spans, (previous.passage_vectors[rows], previous.sentence_vectors[sent], starts)
-        )
+        entry = (doc.sha256, spans, (previous.passage_vectors[rows], previous.sentence_vectors[sent], starts))
+        out[document_key(doc)] = entry
+        out.setdefault(doc.sha256, entry)
     return out
 
 

@@ -105,3 +105,16 @@ def test_run_beir_end_to_end(tmp_path, embedder):
             assert scores == sorted(scores, reverse=True)
     # the cached index is reused on a second run
     assert len(list((tmp_path / "cache").iterdir())) == 1
+
+
+def test_the_cached_index_serves_any_spelling_of_the_folder(tmp_path, embedder, monkeypatch, caplog):
+    """A relative and an absolute path to the same dataset name the same documents, so the
+    second run loads the cached index instead of rebuilding it."""
+    write_beir(tmp_path / "tiny")
+    monkeypatch.chdir(tmp_path)
+    relative, absolute = load_beir("tiny"), load_beir(tmp_path / "tiny")
+    assert {d.collection for d in relative.documents} == {d.collection for d in absolute.documents} == {"tiny"}
+    run_beir(relative, Settings(), ["bm25"], cache_root=tmp_path / "cache", progress=False)
+    with caplog.at_level("INFO", logger="qa"):
+        run_beir(absolute, Settings(), ["bm25"], cache_root=tmp_path / "cache", progress=False)
+    assert not [r for r in caplog.records if "building index" in r.getMessage()]

@@ -295,3 +295,27 @@ def test_collection_of_only_stop_words_and_punctuation_builds_and_answers(tmp_pa
         answer = engine.ask("to be or not", k=2, mode=mode)
         assert {r.source for r in answer.results} == {"hamlet.txt", "dots.txt"}
     assert Engine.open(settings).build_report is None  # and it loads back
+
+
+def test_a_renamed_file_keeps_its_vectors(tmp_path, embedder):
+    """Vectors are reused by content hash too: renaming a file, or moving it to a subfolder,
+    re-embeds nothing, and the index answers as a fresh build does."""
+    from qa.config import Settings
+    from qa.engine import Engine
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "mars.txt").write_text("Mars has two small moons, Phobos and Deimos.\n\nIts day lasts 24.6 hours.\n")
+    (docs / "cows.txt").write_text("Cows give milk every morning and graze in the meadow.\n")
+    settings = Settings(docs=(docs,), index_dir=tmp_path / "index")
+    Engine.open(settings)
+    (docs / "planets").mkdir()
+    (docs / "mars.txt").rename(docs / "planets" / "red-planet.txt")
+    moved = Engine.open(settings)
+    report = moved.build_report
+    assert report.added == (f"{docs}::planets/red-planet.txt",) and report.removed == (f"{docs}::mars.txt",)
+    assert report.passages_embedded == 0
+    fresh = Engine.open(settings.replace(index_dir=tmp_path / "fresh"))
+    question = "How many moons does Mars have?"
+    assert moved.ask(question).to_dict() == fresh.ask(question).to_dict()
+    assert moved.ask(question).best.source == "planets/red-planet.txt"

@@ -73,7 +73,10 @@ def read_qrels(path: Path) -> dict[str, dict[str, int]]:
 
 def load_beir(folder: Path | str, qrels_file: Path | str | None = None) -> BeirDataset:
     """Load corpus.jsonl(.gz), queries.jsonl and a qrels file (default: the only or the
-    test file in qrels/), keeping only queries that have judgements."""
+    test file in qrels/), keeping only queries that have judgements.
+
+    The documents' collection is the dataset's name, not the folder as spelled, so the
+    cached index serves `../shared/bench/scifact` and `/work/shared/bench/scifact` alike."""
     folder = Path(folder)
     corpus_file = next((folder / n for n in ("corpus.jsonl", "corpus.jsonl.gz") if (folder / n).is_file()), None)
     if corpus_file is None:
@@ -91,7 +94,7 @@ def load_beir(folder: Path | str, qrels_file: Path | str | None = None) -> BeirD
     for row in _read_jsonl(corpus_file):
         title, body = (row.get("title") or "").strip(), (row.get("text") or "").strip()
         text = f"{title}\n\n{body}" if title else body
-        documents.append(Document(str(row["_id"]), str(folder), title or str(row["_id"]), text,
+        documents.append(Document(str(row["_id"]), folder.name, title or str(row["_id"]), text,
                                   content_hash(text.encode("utf-8"))))
     return BeirDataset(folder.name, corpus_file, tuple(documents), queries, qrels)
 
