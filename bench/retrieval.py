@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa.config import MODES, load_settings  # noqa: E402
-from qa.evaluation.harness import _table  # noqa: E402
+from qa.evaluation.harness import format_table  # noqa: E402
 from qa.evaluation.metrics import percentile  # noqa: E402
 
 DEFAULT_SCIFACT = ROOT.parent / "shared" / "bench" / "scifact"
@@ -98,7 +98,7 @@ def main() -> None:
         if not args.scifact.is_dir():
             sys.exit(f"no BEIR folder at {args.scifact}")
         rows += scifact_rows(args, args.scifact)
-    print(_table(rows))
+    print(format_table(rows))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from qa.engine import open_index
 from qa.errors import CollectionError
 from qa.evaluation.metrics import mean, mrr_at, ndcg_at, percentile, recall_at
 from qa.retrieval import Retriever
+from qa.store import StoredIndex
 
 RUN_DEPTH = 100
 PASSAGE_DEPTH = 1000
@@ -124,6 +125,31 @@ def document_ranking(retriever: Retriever, queries: Sequence[str], mode: str) ->
     return out
 
 
+def open_beir_index(dataset: BeirDataset, settings: Settings, cache_root: Path = Path(".cache/beir"),
+                    progress: bool = True) -> tuple[StoredIndex, Any]:
+    """The model and the corpus index: loaded from the cache, else built into it."""
+    embedder = load_embedder(settings.model, settings.device)
+    index_settings = settings.replace(index_dir=cache_dir_for(dataset, settings, cache_root))
+    index, _ = open_index(index_settings, embedder, [Collection(dataset.documents)], progress=progress)
+    return index, embedder
+
+
+def score_beir(dataset: BeirDataset, retriever: Retriever, mode: str, run_out: Path | None = None,
+               tag: str | None = None) -> BeirReport:
+    """Rank every judged query in one mode and score the document rankings."""
+    qids = list(dataset.queries)
+    retriever.search("warm-up", 10, mode)
+    ranked = document_ranking(retriever, [dataset.queries[q] for q in qids], mode)
+    if run_out is not None:
+        write_run(Path(run_out), qids, ranked, tag=tag or f"qa-{mode}")
+    ndcg = [ndcg_at([d for d, _ in docs], dataset.qrels[q], 10) for q, (docs, _) in zip(qids, ranked)]
+    recall = [recall_at([d for d, _ in docs], dataset.qrels[q], 100) for q, (docs, _) in zip(qids, ranked)]
+    mrr = [mrr_at([d for d, _ in docs], dataset.qrels[q], 10) for q, (docs, _) in zip(qids, ranked)]
+    latency = [ms for _, ms in ranked]
+    return BeirReport(dataset.name, mode, len(qids), mean(ndcg), mean(recall), mean(mrr),
+                      percentile(latency, 50), percentile(latency, 95))
+
+
 def run_beir(
     dataset: BeirDataset,
     settings: Settings,
@@ -138,25 +164,14 @@ def run_beir(
         run_out: write a TREC run file (`qid Q0 docid rank score tag`) here; with several
             modes, the mode name is added before the suffix.
     """
-    embedder = load_embedder(settings.model, settings.device)
-    index_settings = settings.replace(index_dir=cache_dir_for(dataset, settings, cache_root))
-    collection = Collection(dataset.documents)
-    index, _ = open_index(index_settings, embedder, [collection], progress=progress)
+    index, embedder = open_beir_index(dataset, settings, cache_root, progress)
     retriever = Retriever.from_settings(index, embedder, settings)
-    qids = list(dataset.queries)
     reports = []
     for mode in modes:
-        retriever.search("warm-up", 10, mode)
-        ranked = document_ranking(retriever, [dataset.queries[q] for q in qids], mode)
+        path = None
         if run_out is not None:
             path = Path(run_out) if len(modes) == 1 else Path(run_out).with_suffix(f".{mode}{Path(run_out).suffix}")
-            write_run(path, qids, ranked, tag=f"qa-{mode}")
-        ndcg = [ndcg_at([d for d, _ in docs], dataset.qrels[q], 10) for q, (docs, _) in zip(qids, ranked)]
-        recall = [recall_at([d for d, _ in docs], dataset.qrels[q], 100) for q, (docs, _) in zip(qids, ranked)]
-        mrr = [mrr_at([d for d, _ in docs], dataset.qrels[q], 10) for q, (docs, _) in zip(qids, ranked)]
-        latency = [ms for _, ms in ranked]
-        reports.append(BeirReport(dataset.name, mode, len(qids), mean(ndcg), mean(recall), mean(mrr),
-                                  percentile(latency, 50), percentile(latency, 95)))
+        reports.append(score_beir(dataset, retriever, mode, path))
     return reports
 
 
@@ -169,7 +184,7 @@ def write_run(path: Path, qids: Sequence[str], ranked, tag: str) -> None:
 
 
 def format_beir_reports(reports: Sequence[BeirReport]) -> str:
-    from qa.evaluation.harness import _table
+    from qa.evaluation.harness import format_table
 
     rows = [["metric"] + [r.mode for r in reports]]
     rows.append(["queries"] + [str(r.queries) for r in reports])
@@ -178,4 +193,4 @@ def format_beir_reports(reports: Sequence[BeirReport]) -> str:
     rows.append(["MRR@10"] + [f"{r.mrr_at_10:.4f}" for r in reports])
     rows.append(["latency p50 (ms)"] + [f"{r.latency_p50_ms:.1f}" for r in reports])
     rows.append(["latency p95 (ms)"] + [f"{r.latency_p95_ms:.1f}" for r in reports])
-    return f"{reports[0].dataset if reports else ''}\n" + _table(rows)
+    return f"{reports[0].dataset if reports else ''}\n" + format_table(rows)

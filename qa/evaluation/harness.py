@@ -149,7 +149,7 @@ def format_questions_report(reports: Sequence[QuestionsReport], verbose: bool = 
     ]
     header = ["metric"] + [r.mode for r in reports]
     table = [header] + [[name] + [fmt(r) for r in reports] for name, fmt in rows]
-    text = _table(table)
+    text = format_table(table)
     if verbose:
         for report in reports:
             misses = [o for o in report.outcomes if (o.answerable and (o.hit_rank != 1 or not o.highlight_hit))
@@ -160,7 +160,7 @@ def format_questions_report(reports: Sequence[QuestionsReport], verbose: bool = 
     return text
 
 
-def _table(rows: Sequence[Sequence[str]]) -> str:
+def format_table(rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
     for n, row in enumerate(rows):
