@@ -14,9 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,42 +22,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from qa.evaluation.metrics import percentile  # noqa: E402
+
 TARGET_RATIO = 1.5
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    pos = (len(ordered) - 1) * q
-    lo, hi = int(pos), min(int(pos) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
 
 
 def load_questions(path: Path) -> list[str]:
     return [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def wait_until_up(http, proc: subprocess.Popen, timeout: float) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"the server exited with code {proc.returncode}")
-        try:
-            if http.get("/healthz").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.25)
-    raise SystemExit(f"the server did not answer /healthz within {timeout:.0f}s")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from qa.config import load_settings
     from qa.engine import Engine
+    from qa.server import app_process
 
     os.chdir(ROOT)
     docs = args.docs or [str(ROOT / "seeds")]
@@ -85,52 +55,41 @@ def main(argv: list[str] | None = None) -> int:
     engine = Engine.open(settings)  # builds the index first if needed, so the server only loads it
     questions = load_questions(args.questions)
 
-    port = free_port()
-    cmd = [sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(port),
-           "--index", str(settings.index_dir)]
+    app_args = ["--host", "127.0.0.1", "--index", str(settings.index_dir)]
     for d in docs:
-        cmd += ["--docs", d]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        app_args += ["--docs", d]
     engine_times: list[float] = []
     api_times: list[float] = []
     mismatches = 0
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
-            wait_until_up(http, proc, timeout=180)
-            for q in questions[:3]:  # warm up both sides
-                engine.ask(q, args.k, args.mode)
-                http.get("/api/ask", params={"q": q, "k": args.k, "mode": args.mode})
-            started = time.monotonic()
-            # Paired design: each question goes to both sides back to back (alternating which
-            # goes first), so load from anything else on the machine hits both alike.
-            for r in range(args.rounds):
-                for i, q in enumerate(questions):
-                    if time.monotonic() - started > args.max_seconds:
-                        break
-                    for side in ("engine", "api") if (r + i) % 2 == 0 else ("api", "engine"):
-                        t0 = time.perf_counter()
-                        if side == "engine":
-                            expected = engine.ask(q, args.k, args.mode).to_dict()
-                            engine_times.append(time.perf_counter() - t0)
-                        else:
-                            reply = http.get("/api/ask", params={"q": q, "k": args.k, "mode": args.mode})
-                            api_times.append(time.perf_counter() - t0)
-                    if reply.status_code != 200 or reply.json() != expected:
-                        mismatches += 1
-            t0 = time.perf_counter()
-            for _ in range(20):
-                http.get("/healthz")
-            health = (time.perf_counter() - t0) / 20
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with app_process(app_args, timeout=180) as base, httpx.Client(base_url=base, timeout=60) as http:
+        for q in questions[:3]:  # warm up both sides
+            engine.ask(q, args.k, args.mode)
+            http.get("/api/ask", params={"q": q, "k": args.k, "mode": args.mode})
+        started = time.monotonic()
+        # Paired design: each question goes to both sides back to back (alternating which
+        # goes first), so load from anything else on the machine hits both alike.
+        for r in range(args.rounds):
+            for i, q in enumerate(questions):
+                if time.monotonic() - started > args.max_seconds:
+                    break
+                for side in ("engine", "api") if (r + i) % 2 == 0 else ("api", "engine"):
+                    t0 = time.perf_counter()
+                    if side == "engine":
+                        expected = engine.ask(q, args.k, args.mode).to_dict()
+                        engine_times.append(time.perf_counter() - t0)
+                    else:
+                        reply = http.get("/api/ask", params={"q": q, "k": args.k, "mode": args.mode})
+                        api_times.append(time.perf_counter() - t0)
+                if reply.status_code != 200 or reply.json() != expected:
+                    mismatches += 1
+        t0 = time.perf_counter()
+        for _ in range(20):
+            http.get("/healthz")
+        health = (time.perf_counter() - t0) / 20
 
     pairs = [a / e for a, e in zip(api_times, engine_times) if e > 0]
-    e50, e95 = percentile(engine_times, 0.5), percentile(engine_times, 0.95)
-    a50, a95 = percentile(api_times, 0.5), percentile(api_times, 0.95)
+    e50, e95 = percentile(engine_times, 50), percentile(engine_times, 95)
+    a50, a95 = percentile(api_times, 50), percentile(api_times, 95)
     ms = lambda s: f"{s * 1000:8.1f} ms"  # noqa: E731
     print(f"{len(questions)} questions x {args.rounds} rounds, k={args.k}, mode={args.mode}, one client, loopback")
     print(f"{engine.status().line()}\n")

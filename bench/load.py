@@ -13,17 +13,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from api_latency import free_port, load_questions, percentile, wait_until_up  # noqa: E402
+from api_latency import load_questions  # noqa: E402
+
+from qa.evaluation.metrics import percentile  # noqa: E402
+from qa.server import app_process  # noqa: E402
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -90,35 +94,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 when any request failed")
     args = parser.parse_args(argv)
     questions = load_questions(args.questions)
-    proc = None
-    if args.url:
-        if urlparse(args.url).hostname not in LOOPBACK:
-            raise SystemExit("--url must point at this machine (127.0.0.1, localhost or ::1)")
-        url = args.url.rstrip("/")
-    else:
-        import httpx
-
-        port = free_port()
-        cmd = [sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(port)]
-        for d in args.docs or []:
-            cmd += ["--docs", d]
-        if args.index:
-            cmd += ["--index", args.index]
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        url = f"http://127.0.0.1:{port}"
-        with httpx.Client(base_url=url, timeout=10) as http:
-            wait_until_up(http, proc, timeout=300)
-    try:
+    with contextlib.ExitStack() as stack:
+        if args.url:
+            if urlparse(args.url).hostname not in LOOPBACK:
+                raise SystemExit("--url must point at this machine (127.0.0.1, localhost or ::1)")
+            url = args.url.rstrip("/")
+        else:
+            app_args = ["--host", "127.0.0.1"]
+            for d in args.docs or []:
+                app_args += ["--docs", d]
+            if args.index:
+                app_args += ["--index", args.index]
+            url = stack.enter_context(app_process(app_args, timeout=300))
         latencies, errors, ui_times, health_times, elapsed = asyncio.run(
             run(url, questions, args.clients, args.seconds, args.max_requests))
-    finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-    ms = lambda xs, q: f"{percentile(xs, q) * 1000:.1f} ms" if xs else "-"  # noqa: E731
+    ms = lambda xs, q: f"{percentile(xs, q * 100) * 1000:.1f} ms" if xs else "-"  # noqa: E731
     print(f"{args.clients} clients x {elapsed:.0f} s on GET /api/ask (k=5, hybrid), {os.cpu_count()} cores, loopback")
     print(f"requests ok      {len(latencies)}")
     print(f"errors           {len(errors)}" + (f"  ({', '.join(sorted(set(map(str, errors))))})" if errors else ""))

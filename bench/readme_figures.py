@@ -29,7 +29,6 @@ import os
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,6 +41,10 @@ from pathlib import Path
 from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from qa.server import app_process  # noqa: E402
+
 README = ROOT / "README.md"
 SCIFACT = Path("../shared/bench/scifact")  # as given on the command line, from the repository root
 SCRATCH = ROOT / ".cache" / "figures"
@@ -133,12 +136,6 @@ def run(args: list[str], env: dict[str, str], timeout: float, ok_codes: tuple[in
         tail = "\n".join(clean(err).splitlines()[-8:])
         raise FigureError(f"`{shown(args)}` exited with code {proc.returncode}:\n{tail}")
     return result
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def http_get(url: str, timeout: float = 60) -> tuple[int, bytes]:
@@ -242,37 +239,19 @@ def routes(openapi: dict) -> str:
 def block_api(ctx: Context) -> str:
     """Start app.py on a free loopback port, ask one question the way curl would, read the
     routes from /openapi.json; show the command with the default port."""
-    port = free_port()
-    log = open(ctx.tmp / "app.log", "w+", encoding="utf-8")
-    server = start(["app.py", "--host", "127.0.0.1", "--port", str(port)], ctx.env,
-                   stdout=subprocess.DEVNULL, stderr=log)
-    base = f"http://127.0.0.1:{port}"
+    query = "/api/ask?" + urllib.parse.urlencode({"q": API_QUESTION, "k": 1})
     try:
-        deadline = time.monotonic() + 300
-        while True:
-            if server.poll() is not None:
-                log.seek(0)
-                raise FigureError(f"app.py exited with code {server.returncode}:\n{clean(log.read())[-800:]}")
-            try:
-                if http_get(base + "/healthz", timeout=5)[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise FigureError("app.py did not answer /healthz within 300s")
-            time.sleep(0.5)
-        query = "/api/ask?" + urllib.parse.urlencode({"q": API_QUESTION, "k": 1})
-        status, body = http_get(base + query)
-        if status != 200:
-            raise FigureError(f"GET {query} answered {status}: {body[:300]!r}")
-        reply = json.loads(body)
-        status, body = http_get(base + "/openapi.json")
-        if status != 200:
-            raise FigureError(f"GET /openapi.json answered {status}")
-        openapi = json.loads(body)
-    finally:
-        _stop(server)
-        log.close()
+        with app_process(["--host", "127.0.0.1"], env=ctx.env, timeout=300) as base:
+            status, body = http_get(base + query)
+            if status != 200:
+                raise FigureError(f"GET {query} answered {status}: {body[:300]!r}")
+            reply = json.loads(body)
+            status, body = http_get(base + "/openapi.json")
+            if status != 200:
+                raise FigureError(f"GET /openapi.json answered {status}")
+            openapi = json.loads(body)
+    except RuntimeError as exc:  # app.py exited or never answered
+        raise FigureError(clean(str(exc))) from None
     curl = f"curl 'http://127.0.0.1:{SHOWN_PORT}{query}'"
     return "\n".join([
         console(curl, ""),
@@ -320,6 +299,11 @@ def block_retrieval(ctx: Context) -> str:
     return console(shown(args), clean(run(args, ctx.env, timeout=5400).stdout))
 
 
+def block_fusion(ctx: Context) -> str:
+    args = ["bench/fusion.py"]
+    return console(shown(args), clean(run(args, ctx.env, timeout=5400).stdout))
+
+
 def block_answerable(ctx: Context) -> str:
     args = ["bench/calibrate.py"]
     return console(shown(args), clean(run(args, ctx.env, timeout=600).stdout))
@@ -335,6 +319,7 @@ BLOCKS: dict[str, Callable[[Context], str]] = {
     "seed_eval": block_seed_eval,
     "beir": block_beir,
     "retrieval": block_retrieval,
+    "fusion": block_fusion,
     "answerable": block_answerable,
 }
 RUNTIME = "runtime"  # written after a full run: how long it took

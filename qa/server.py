@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
+import subprocess
+import sys
+import tempfile
 import threading
 import time
-from typing import Iterator, Sequence
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Iterator, Mapping, Sequence
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -14,6 +21,8 @@ from fastapi import FastAPI  # noqa: E402
 
 from qa.api import install_error_handlers, make_router  # noqa: E402
 from qa.engine import Engine  # noqa: E402
+
+APP_PY = Path(__file__).resolve().parent.parent / "app.py"
 
 
 def create_app(engine: Engine, examples: Sequence[str] | None = None, ui: bool = True) -> FastAPI:
@@ -68,3 +77,57 @@ def serving(app, host: str = "127.0.0.1", port: int = 0, timeout: float = 60.0) 
     finally:
         server.should_exit = True
         thread.join(timeout=15)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now (the OS picks it)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def app_process(app_args: Sequence[str] = (), env: Mapping[str, str] | None = None, timeout: float = 300.0,
+                port: int | None = None) -> Iterator[str]:
+    """`python app.py ARGS` in a child process on a loopback port (free unless given, passed
+    as GRADIO_SERVER_PORT so the app's own default path is the one exercised); yields its base
+    URL once /healthz answers. For benchmarks and tests of the real entry point.
+
+    Raises:
+        RuntimeError: the app exited, or did not answer within `timeout` seconds (with the
+            end of what it printed).
+    """
+    port = free_port() if port is None else port
+    child_env = dict(os.environ if env is None else env, GRADIO_SERVER_PORT=str(port))
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as log:
+        proc = subprocess.Popen([sys.executable, str(APP_PY), *app_args], cwd=APP_PY.parent, env=child_env,
+                                stdout=log, stderr=subprocess.STDOUT)
+
+        def printed() -> str:
+            log.flush()
+            log.seek(0)
+            return log.read()[-2000:]
+
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"app.py exited with code {proc.returncode}:\n{printed()}")
+                try:
+                    with urllib.request.urlopen(base + "/healthz", timeout=5) as reply:
+                        if reply.status == 200:
+                            break
+                except (OSError, urllib.error.URLError):
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"app.py did not answer /healthz within {timeout:.0f} s:\n{printed()}")
+                time.sleep(0.25)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
