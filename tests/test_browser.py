@@ -33,7 +33,8 @@ HOSTILE_SOURCE = "zz_hostile.md"
 HOSTILE_TEXT = (
     "# Markup injection field notes\n\n"
     "The Zorblax scanner quarantines uploads that contain <script>alert(1)</script> tags "
-    "or <img src=x onerror=alert(1)> images, and it logs ${alert(2)} and {{constructor}} template probes too.\n\n"
+    "or <img src=x onerror=alert(1)> images, and it logs ${alert(2)} and {{constructor}} template probes too, "
+    "and links like [open me](javascript:alert(3)) or <a href=\"javascript:alert(4)\">this</a>.\n\n"
     "Quarantined files are reviewed by the security desk every Tuesday.\n"
 )
 HOSTILE_QUESTION = "What does the Zorblax scanner quarantine?"
@@ -176,7 +177,9 @@ def test_hostile_document_shows_as_text(page):
     assert "<script>alert(1)</script>" in results_text
     assert "<img src=x onerror=alert(1)>" in results_text
     assert "${alert(2)}" in results_text and "{{constructor}}" in results_text
+    assert "[open me](javascript:alert(3))" in results_text and '<a href="javascript:alert(4)">' in results_text
     assert HOSTILE_SOURCE in results_text
+    assert page.evaluate("document.querySelectorAll('a[href^=\"javascript:\" i]').length") == 0
     injected = page.evaluate(
         "() => [...document.querySelectorAll('script')].filter(s => s.textContent.includes('alert(')).length"
         " + document.querySelectorAll('#results script, #results img, img[src=\"x\"]').length"
@@ -191,7 +194,7 @@ def test_hostile_document_shows_as_text(page):
     doc = popup.value
     doc.locator("main#document").wait_for()
     assert "<script>alert(1)</script>" in doc.locator("main#document").inner_text()
-    assert doc.evaluate("document.querySelectorAll('main script, main img').length") == 0
+    assert doc.evaluate("document.querySelectorAll('main script, main img, a[href^=\"javascript:\" i]').length") == 0
     assert page.dialogs == []  # type: ignore[attr-defined]
 
 
