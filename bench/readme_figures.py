@@ -107,13 +107,6 @@ def child_env(uploads: Path) -> dict[str, str]:
     return env
 
 
-def start(args: list[str], env: dict[str, str], **kw) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, start_new_session=True, text=True,
-                            encoding="utf-8", errors="replace", **kw)
-    _live.add(proc)
-    return proc
-
-
 @dataclass
 class Run:
     stdout: str
@@ -123,7 +116,9 @@ class Run:
 
 def run(args: list[str], env: dict[str, str], timeout: float, ok_codes: tuple[int, ...] = (0,)) -> Run:
     """Run `python ARGS` from the repository root; FigureError on a timeout or a bad exit code."""
-    proc = start(args, env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, start_new_session=True, text=True,
+                            encoding="utf-8", errors="replace", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _live.add(proc)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -200,17 +195,19 @@ class Context:
     notes: dict[str, str] = field(default_factory=dict)  # facts for the runtime block
 
 
+def command_block(args: list[str], timeout: float) -> Callable[[Context], str]:
+    """A block showing `args` and what they printed."""
+    def block(ctx: Context) -> str:
+        return console(shown(args), clean(run(args, ctx.env, timeout=timeout).stdout))
+    return block
+
+
 def block_build(ctx: Context) -> str:
     index = ctx.tmp / "build" / "index"
     args = ["-m", "qa", "build"]
     env = dict(ctx.env, QA_INDEX_DIR=str(index), QA_UPLOADS_DIR=str(ctx.tmp / "build" / "uploads"))
     result = run(args, env, timeout=600)
     return console(shown(args), clean(result.stdout))
-
-
-def block_ask(ctx: Context) -> str:
-    args = ["-m", "qa", "ask", ASK_QUESTION, "--k", "2"]
-    return console(shown(args), clean(run(args, ctx.env, timeout=300).stdout))
 
 
 def block_ask_json(ctx: Context) -> str:
@@ -275,16 +272,6 @@ def block_api_latency(ctx: Context) -> str:
     return console(shown(args), clean(result.stdout))
 
 
-def block_load(ctx: Context) -> str:
-    args = ["bench/load.py", "--clients", "16", "--seconds", "60"]
-    return console(shown(args), clean(run(args, ctx.env, timeout=900).stdout))
-
-
-def block_seed_eval(ctx: Context) -> str:
-    args = ["-m", "qa", "eval", "--compare"]
-    return console(shown(args), clean(run(args, ctx.env, timeout=900).stdout))
-
-
 def block_beir(ctx: Context) -> str:
     args = ["-m", "qa", "eval", "--beir", str(SCIFACT), "--compare"]
     result = run(args, ctx.env, timeout=5400)
@@ -294,33 +281,18 @@ def block_beir(ctx: Context) -> str:
     return console(shown(args), clean(result.stdout))
 
 
-def block_retrieval(ctx: Context) -> str:
-    args = ["bench/retrieval.py"]
-    return console(shown(args), clean(run(args, ctx.env, timeout=5400).stdout))
-
-
-def block_fusion(ctx: Context) -> str:
-    args = ["bench/fusion.py"]
-    return console(shown(args), clean(run(args, ctx.env, timeout=5400).stdout))
-
-
-def block_answerable(ctx: Context) -> str:
-    args = ["bench/calibrate.py"]
-    return console(shown(args), clean(run(args, ctx.env, timeout=600).stdout))
-
-
 BLOCKS: dict[str, Callable[[Context], str]] = {
     "build": block_build,
-    "ask": block_ask,
+    "ask": command_block(["-m", "qa", "ask", ASK_QUESTION, "--k", "2"], timeout=300),
     "ask_json": block_ask_json,
     "api": block_api,
     "api_latency": block_api_latency,
-    "load": block_load,
-    "seed_eval": block_seed_eval,
+    "load": command_block(["bench/load.py", "--clients", "16", "--seconds", "60"], timeout=900),
+    "seed_eval": command_block(["-m", "qa", "eval", "--compare"], timeout=900),
     "beir": block_beir,
-    "retrieval": block_retrieval,
-    "fusion": block_fusion,
-    "answerable": block_answerable,
+    "retrieval": command_block(["bench/retrieval.py"], timeout=5400),
+    "fusion": command_block(["bench/fusion.py"], timeout=5400),
+    "answerable": command_block(["bench/calibrate.py"], timeout=600),
 }
 RUNTIME = "runtime"  # written after a full run: how long it took
 
