@@ -12,7 +12,6 @@ and --max-seconds of measuring.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -22,13 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from qa.evaluation.harness import load_questions  # noqa: E402
 from qa.evaluation.metrics import percentile  # noqa: E402
 
 TARGET_RATIO = 1.5
-
-
-def load_questions(path: Path) -> list[str]:
-    return [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     docs = args.docs or [str(ROOT / "seeds")]
     settings = load_settings(docs=tuple(docs), index_dir=args.index)
     engine = Engine.open(settings)  # builds the index first if needed, so the server only loads it
-    questions = load_questions(args.questions)
+    questions = [q.question for q in load_questions(args.questions)]
 
     app_args = ["--host", "127.0.0.1", "--index", str(settings.index_dir)]
     for d in docs:

@@ -22,10 +22,8 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from api_latency import load_questions  # noqa: E402
-
+from qa.evaluation.harness import load_questions  # noqa: E402
 from qa.evaluation.metrics import percentile  # noqa: E402
 from qa.server import app_process  # noqa: E402
 
@@ -93,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=Path, default=ROOT / "data" / "eval" / "seed_questions.jsonl")
     parser.add_argument("--check", action="store_true", help="exit 1 when any request failed")
     args = parser.parse_args(argv)
-    questions = load_questions(args.questions)
+    questions = [q.question for q in load_questions(args.questions)]
     with contextlib.ExitStack() as stack:
         if args.url:
             if urlparse(args.url).hostname not in LOOPBACK:
@@ -108,16 +106,16 @@ def main(argv: list[str] | None = None) -> int:
             url = stack.enter_context(app_process(app_args, timeout=300))
         latencies, errors, ui_times, health_times, elapsed = asyncio.run(
             run(url, questions, args.clients, args.seconds, args.max_requests))
-    ms = lambda xs, q: f"{percentile(xs, q * 100) * 1000:.1f} ms" if xs else "-"  # noqa: E731
+    ms = lambda xs, q: f"{percentile(xs, q) * 1000:.1f} ms" if xs else "-"  # noqa: E731
     print(f"{args.clients} clients x {elapsed:.0f} s on GET /api/ask (k=5, hybrid), {os.cpu_count()} cores, loopback")
     print(f"requests ok      {len(latencies)}")
     print(f"errors           {len(errors)}" + (f"  ({', '.join(sorted(set(map(str, errors))))})" if errors else ""))
     print(f"throughput       {len(latencies) / elapsed:.1f} req/s")
-    print(f"latency p50      {ms(latencies, 0.50)}")
-    print(f"latency p95      {ms(latencies, 0.95)}")
-    print(f"latency p99      {ms(latencies, 0.99)}")
-    print(f"UI page (GET /)  p50 {ms(ui_times, 0.5)}, max {ms(ui_times, 1.0)} over {len(ui_times)} probes")
-    print(f"GET /healthz     p50 {ms(health_times, 0.5)}, max {ms(health_times, 1.0)} over {len(health_times)} probes")
+    print(f"latency p50      {ms(latencies, 50)}")
+    print(f"latency p95      {ms(latencies, 95)}")
+    print(f"latency p99      {ms(latencies, 99)}")
+    print(f"UI page (GET /)  p50 {ms(ui_times, 50)}, max {ms(ui_times, 100)} over {len(ui_times)} probes")
+    print(f"GET /healthz     p50 {ms(health_times, 50)}, max {ms(health_times, 100)} over {len(health_times)} probes")
     return 1 if args.check and errors else 0
 
 

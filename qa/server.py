@@ -10,7 +10,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Iterator, Mapping, Sequence
@@ -118,7 +117,7 @@ def app_process(app_args: Sequence[str] = (), env: Mapping[str, str] | None = No
                     with urllib.request.urlopen(base + "/healthz", timeout=5) as reply:
                         if reply.status == 200:
                             break
-                except (OSError, urllib.error.URLError):
+                except OSError:  # refused, reset, or an HTTP error (URLError is an OSError)
                     pass
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"app.py did not answer /healthz within {timeout:.0f} s:\n{printed()}")
