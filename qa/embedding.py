@@ -74,7 +74,11 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._encode(texts, progress=False)
+        """One question at a time: in a padded batch a question's vector changes in its last
+        digits with its neighbours, and a question must rank the same alone or in a batch."""
+        if not texts:
+            return self._encode([], progress=False)
+        return np.vstack([self._encode([text], progress=False) for text in texts])
 
     def encode_documents(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         return self._encode(texts, progress=progress)

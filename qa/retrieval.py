@@ -34,6 +34,10 @@ ANSWER_TYPE_BONUS = 0.2
 # seed and paraphrase sets: at 0.7, paraphrases Hit@1 0.676 -> 0.721 and SciFact train nDCG@10
 # unchanged (0.7402 -> 0.7404 in the replay); 0.5 favours SciFact, 0.8-1.0 the paraphrases.
 LEXICAL_FULL_SHARE = 0.7
+# Scores that decide ranks are rounded to this many decimals (in float64): a float32 product
+# gives a row different last digits depending on where it sits in the matrix and which CPU
+# kernel runs, so scores equal in exact arithmetic would otherwise rank differently by machine.
+SCORE_DECIMALS = 6
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,11 @@ def undamped_passages(index: StoredIndex) -> np.ndarray:
     titles = [d.title.strip() for d in index.documents]
     return np.array([c.prose or c.text.strip() == titles[int(d)] for c, d in zip(index.chunks, index.chunk_doc)],
                     dtype=bool)
+
+
+def settle(x: np.ndarray) -> np.ndarray:
+    """`x` in float64, rounded to `SCORE_DECIMALS`: the same on every CPU and thread count."""
+    return np.round(np.asarray(x, dtype=np.float64), SCORE_DECIMALS)
 
 
 def minmax(x: np.ndarray) -> np.ndarray:
@@ -199,35 +208,37 @@ class Retriever:
 
     def _dense_scores(self, qv: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         idx = self.index
-        passage = idx.passage_vectors[rows] @ qv
+        qv = np.asarray(qv, dtype=np.float64)
+        passage = idx.passage_vectors[rows].astype(np.float64) @ qv
         counts = self._sentence_counts[rows]
         offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
         # every sentence row of every candidate, in one gather (a passage has at least one)
         sent_rows = np.repeat(idx.sentence_start[rows] - offsets, counts) + np.arange(int(counts.sum()))
-        sims = idx.sentence_vectors[sent_rows] @ qv
-        best = np.maximum.reduceat(sims, offsets)
+        sims = idx.sentence_vectors[sent_rows].astype(np.float64) @ qv
+        best = settle(np.maximum.reduceat(sims, offsets))
         w = self.sentence_weight
-        return (1 - w) * passage + w * best, best
+        return settle((1 - w) * settle(passage) + w * best), best
 
     def _rank(self, query: str, qv: np.ndarray, k: int, mode: str) -> Ranking:
         lexical_all = self.index.lexical.scores(query)
         rows = self._candidates(qv, lexical_all, mode, k)
         dense, best_sentence = self._dense_scores(qv, rows)
-        lexical = lexical_all[rows]
+        lexical = settle(lexical_all[rows])
         # Groups of short lines (menus, dates, headings) give way to prose that scores alike.
         damp = np.where(self._prose[rows], 1.0, SHORT_LINES_PENALTY)
-        dense, lexical = dense * damp, lexical * damp
+        dense, lexical = settle(dense * damp), settle(lexical * damp)
         if mode == "dense":
-            score = dense.astype(np.float64)
+            score = dense
         elif mode == "bm25":
-            score = lexical.astype(np.float64)
+            score = lexical
         else:
-            score = fuse(dense, lexical, self.fusion, self.dense_weight, self.rrf_k,
-                         self._lexical_strength(query, lexical_all))
+            score = settle(fuse(dense, lexical, self.fusion, self.dense_weight, self.rrf_k,
+                                self._lexical_strength(query, lexical_all)))
         wanted = answer_type(query)
         if self.answer_type_bonus and len(score) and wanted is not None:
             floor = float(score.min())
-            score = np.where(self._holding(wanted)[rows], score, floor + (score - floor) * (1 - self.answer_type_bonus))
+            score = settle(np.where(self._holding(wanted)[rows], score,
+                                    floor + (score - floor) * (1 - self.answer_type_bonus)))
         order = np.lexsort((rows, -score))  # best first, ties by passage row
         if self.reranker is not None and self.rerank_depth > 0:
             order, score = self._rerank(query, rows, order, score)
@@ -245,7 +256,7 @@ class Retriever:
         ideal = self.index.lexical.ideal_score(query)
         if ideal <= 0:
             return 1.0
-        return min(1.0, float(lexical_all.max()) / (self.lexical_full_share * ideal))
+        return float(settle(min(1.0, float(lexical_all.max()) / (self.lexical_full_share * ideal))))
 
     def _holding(self, kind: AnswerType) -> np.ndarray:
         """Which passages hold an answer of `kind` (computed once per kind)."""
