@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from qa.documents import Chunk, Document
+from qa.markdown import Line, lines, markdown_lines
+from qa.markdown import heading_spans as heading_spans  # re-exported: callers read headings here
 
 TokenCounter = Callable[[str], int]
 
 # Bump when a change here moves passage or sentence boundaries: stored indexes rebuild.
-CHUNKER_VERSION = 3  # 3: Markdown blocks, headings as context
+CHUNKER_VERSION = 4  # 3: Markdown blocks, headings as context; 4: "```lang" inside a fence is code
 CONTEXT_SEPARATOR = " › "
 
 MAX_GROUP_LINES = 8
@@ -34,43 +36,13 @@ ABBREVIATIONS = frozenset(
     "jan feb mar apr jun jul aug sep sept oct nov dec no fig eq approx ca".split()
 )
 _SENTENCE_END = re.compile(r"[.!?]+[\"”’')\]]*(?=\s)")
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 _WORD = re.compile(r"\w+")
 _PROSE_END = re.compile(r"[.!?:;][\"”’')\]]*$")  # a closing quote alone ends a title, not a sentence
-
-
-@dataclass(frozen=True)
-class Line:
-    start: int
-    end: int
-    text: str
-    blank_before: bool
 
 
 def approx_tokens(text: str) -> int:
     """A word-piece estimate used when no tokenizer is at hand (about 1.3 pieces a word)."""
     return int(len(_WORD.findall(text)) * 1.3) + 2
-
-
-def _lines(text: str) -> Iterator[Line]:
-    blank = True
-    pos = 0
-    for match in _LINE.finditer(text):
-        raw = match.group()
-        if not raw:
-            break
-        body = raw.rstrip("\r\n")
-        stripped = body.strip()
-        if stripped:
-            lead = len(body) - len(body.lstrip())
-            start = match.start() + lead
-            yield Line(start, start + len(stripped), stripped, blank)
-            blank = False
-        else:
-            blank = True
-        pos = match.end()
-        if pos >= len(text):
-            break
 
 
 def is_prose(line: str, min_words: int) -> bool:
@@ -87,7 +59,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     quotation ("Stop. Think. Connect."), or before a lower-case word.
     """
     spans: list[tuple[int, int]] = []
-    for line in _lines(text):
+    for line in lines(text):
         start = line.start
         for match in _SENTENCE_END.finditer(text, line.start, line.end):
             end = match.end()
@@ -131,52 +103,17 @@ class _Unit:
     context: str = ""
 
 
-_MD_HEADING_LINE = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
-_MD_FENCE = re.compile(r"^ {0,3}(```+|~~~+)")
-
-
-def heading_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of every Markdown ATX heading line outside fenced code."""
-    return [(line.start, line.end) for line, level, _ in _markdown_lines(text) if level]
-
-
-def _markdown_lines(text: str) -> Iterator[tuple[Line, int, bool]]:
-    """Each non-blank line with its heading level (0: not a heading) and whether it opens
-    or closes a code fence, reading fences so that `# comment` in code is no heading."""
-    fence: str | None = None
-    for line in _lines(text):
-        raw = text[_line_start(text, line.start):line.end]
-        opener = _MD_FENCE.match(raw)
-        if fence is not None:
-            closes = opener is not None and opener.group(1)[0] == fence[0] and len(opener.group(1)) >= len(fence)
-            if closes:
-                fence = None
-            yield line, 0, closes
-            continue
-        if opener is not None:
-            fence = opener.group(1)
-            yield line, 0, True
-            continue
-        heading = _MD_HEADING_LINE.match(raw)
-        yield line, (len(heading.group(1)) if heading else 0), False
-
-
-def _line_start(text: str, pos: int) -> int:
-    """Where the line holding `pos` starts (to read its indentation)."""
-    return max(text.rfind("\n", 0, pos), text.rfind("\r", 0, pos)) + 1
-
-
 def _markdown_units(text: str, min_words: int) -> list[_Unit]:
     """One unit per Markdown block; headings set the context of the blocks under them."""
     units: list[_Unit] = []
     trail: list[tuple[int, str]] = []
     block: _Unit | None = None
     in_fence = False
-    for line, level, fence_mark in _markdown_lines(text):
-        if level:
+    for md in markdown_lines(text):
+        line, fence_mark = md.line, md.fence
+        if md.level:
             block = None
-            title = _MD_HEADING_LINE.match(text[_line_start(text, line.start):line.end]).group(2) or ""  # type: ignore[union-attr]
-            trail = [(lv, t) for lv, t in trail if lv < level] + ([(level, title.strip())] if title.strip() else [])
+            trail = [(lv, t) for lv, t in trail if lv < md.level] + ([(md.level, md.title)] if md.title else [])
             continue
         context = CONTEXT_SEPARATOR.join(t for _, t in trail)
         starts_fence = fence_mark and not in_fence
@@ -202,7 +139,7 @@ def _units(text: str, min_words: int) -> list[_Unit]:
     group: _Unit | None = None
     group_lines = 0
     pending_stub: Line | None = None
-    for line in _lines(text):
+    for line in lines(text):
         prose = is_prose(line.text, min_words)
         if prose:
             if group is not None:

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from qa import formats
+from qa import formats, markdown
 from qa.errors import CollectionError
 
 log = logging.getLogger(__name__)
@@ -306,6 +306,8 @@ def document_from_bytes(data: bytes, source: str, collection: str, warnings: lis
         return Document(source, collection, title, extracted.text, content_hash(data), kind)
     if not text.strip():
         raise ValueError("empty or whitespace only")
+    if kind == "markdown" and not markdown.has_body(text):
+        raise ValueError("only headings, no text to index")
     return Document(source, collection, guess_title(text, fallback=fallback), text, content_hash(data), kind)
 
 
@@ -367,7 +369,6 @@ def load_collection(folder: Path | str, max_bytes: int | None = None) -> Collect
 # --- titles -----------------------------------------------------------------------------
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+")
-_MD_HEADING = re.compile(r"^#{1,2}\s+(.+?)\s*#*\s*$", re.M)
 _GLUED_TAIL = re.compile(r"[a-z][.!?](?=[A-Z][a-z])")
 _BOILERPLATE = re.compile(
     r"\b(website|websites|https?|cookies?|privacy policy|skip to|menu|sign in|log in|subscribe|"
@@ -398,14 +399,15 @@ TITLE_SCAN_CHARS = 256 * 1024  # a title is near the top; scanning 50 MB for it 
 
 
 def guess_title(text: str, fallback: str) -> str:
-    """A human title: the first Markdown heading, else the heading-like line whose words
-    are most used by the rest of the document (so site chrome such as "U.S. flag" loses).
+    """A human title: the first Markdown heading of level 1 or 2 (outside fenced code, so a
+    `# comment` in a code block is no title), else the heading-like line whose words are
+    most used by the rest of the document (so site chrome such as "U.S. flag" loses).
     Only the first `TITLE_SCAN_CHARS` characters are read."""
     text = text[:TITLE_SCAN_CHARS].lstrip("\ufeff")
-    heading = _MD_HEADING.search(text)
+    heading = markdown.first_heading(text)
     if heading:
-        return heading.group(1).strip()
-    candidates = _title_candidates(text)
+        return heading
+    candidates = _title_candidates(markdown.without_code(text))
     if not candidates:
         return fallback
     counts = Counter(w.lower() for w in _WORD.findall(text) if w.lower() not in _STOP)

@@ -1,7 +1,7 @@
 """Passages and sentences keep exact offsets and split where a reader would."""
 
-from qa.chunking import approx_tokens, chunk_document, is_prose, split_sentences
-from qa.documents import Document, load_collection
+from qa.chunking import approx_tokens, chunk_document, heading_spans, is_prose, split_sentences
+from qa.documents import Document, guess_title, load_collection
 from tests.conftest import SEEDS
 
 
@@ -110,3 +110,26 @@ def test_prose_needs_words_and_a_sentence_end():
     assert is_prose("This line is a real sentence of prose.", 6)
     assert not is_prose('Remarks on "Our Shared Responsibility: The Importance of Partnerships"', 6)
     assert not is_prose("Paris, France", 6)
+
+
+# --- fenced code is not Markdown structure (#11: a `# comment` in code became the title) --------
+
+FENCED = (
+    "```bash\n# install the tools first\npip install seed-qa\n```\n\n"
+    "~~~python\n# a Python comment\nprint('```')\n~~~\n\n"
+    "```\n# still code\n```python\n# code again, the line above is no closing fence\n```\n\n"
+    "# Garden notes\n\nWater the tomatoes twice a week in summer.\n"
+)
+
+
+def test_comment_in_fenced_code_is_not_the_title():
+    assert guess_title(FENCED, "fallback") == "Garden notes"
+    assert guess_title("```\n# only code here\n```\n", "fallback") == "fallback"
+
+
+def test_comment_in_fenced_code_is_no_heading_or_context():
+    doc_ = Document("notes.md", "c", "t", FENCED, "h", "markdown")
+    assert [FENCED[s:e] for s, e in heading_spans(FENCED)] == ["# Garden notes"]
+    chunks = chunk_document(doc_)
+    assert [c.context for c in chunks] == ["", "", "", "Garden notes"]
+    assert chunks[2].text == "```\n# still code\n```python\n# code again, the line above is no closing fence\n```"
