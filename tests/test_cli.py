@@ -158,3 +158,22 @@ def test_build_summary_counts_every_kind_of_change(tmp_path, embedder):
     assert "index built: 2 added, 1 changed, 1 removed, 2 unchanged, 0 skipped;" in update.stdout
     answer = invoke("ask", "What has bright rings?", "--json", "--k", "1", "--docs", str(docs), "--index", str(index))
     assert json.loads(answer.stdout)["results"][0]["source"] == "space.txt"
+
+
+HEADINGS_ONLY = {"outline.md": "# Outline\n\n## Part one\n\n## Part two\n", "title.md": "# Just a title\n"}
+
+
+def test_collection_of_headings_only_is_one_line(tmp_path):
+    docs = write_docs(tmp_path / "docs", HEADINGS_ONLY)
+    proc = run_cli("build", "--docs", str(docs), "--index", str(tmp_path / "index"))
+    assert_one_line_error(proc, "no usable document", "outline.md: only headings, no text to index")
+    assert proc.returncode == 2
+
+
+def test_headings_only_document_is_skipped_with_its_reason(tmp_path, embedder):
+    docs = write_docs(tmp_path / "docs", {**TINY_DOCS, **HEADINGS_ONLY})
+    result = invoke("build", "--docs", str(docs), "--index", str(tmp_path / "index"))
+    assert result.exit_code == 0, result.stderr
+    assert "index built: 2 added, 0 changed, 0 removed, 0 unchanged, 2 skipped;" in result.stdout
+    assert f"  skipped {docs}/outline.md: only headings, no text to index" in result.stdout
+    assert f"  skipped {docs}/title.md: only headings, no text to index" in result.stdout
