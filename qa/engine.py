@@ -112,7 +112,7 @@ def check_question(question: object) -> str:
     """
     if not isinstance(question, str):
         raise BadQueryError(f"the question must be text, not {type(question).__name__}")
-    cleaned = clean_question(question[: MAX_QUESTION_CHARS * 2])
+    cleaned = clean_question(question[:MAX_QUESTION_CHARS])
     if not cleaned:
         raise BadQueryError("Type a question first: it is empty.")
     if not any(ch.isalnum() for ch in cleaned):
@@ -332,8 +332,8 @@ class Engine:
     def _prepare(self, question: str) -> tuple[str, tuple[str, ...]]:
         cleaned = check_question(question)
         notes = []
-        if len(question) > MAX_QUESTION_CHARS * 2:
-            notes.append(f"question cut to its first {MAX_QUESTION_CHARS * 2} characters")
+        if len(question) > MAX_QUESTION_CHARS:
+            notes.append(f"question cut to its first {MAX_QUESTION_CHARS} characters")
         truncate = getattr(self.embedder, "truncate", None)
         # A word piece spans at least one character, so a short question cannot overflow.
         if truncate is not None and len(cleaned) > getattr(self.embedder, "max_tokens", 0) - 2:

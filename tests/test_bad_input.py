@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from qa.engine import MAX_K, Engine, check_question, clean_question, validate_k, validate_mode
+from qa.engine import MAX_K, MAX_QUESTION_CHARS, Engine, check_question, clean_question, validate_k, validate_mode
 from qa.errors import BadQueryError
 
 
@@ -94,6 +94,16 @@ def test_ten_thousand_character_question_is_answered_with_a_note(engine):
     assert answer.best.text.startswith("Mars is the fourth planet")
     short = engine.ask("Which planet has two small moons?", k=1)
     assert "notes" not in short.to_dict()
+
+
+def test_the_question_limit_is_the_constant_as_written(engine):
+    """MAX_QUESTION_CHARS characters are read, not one more, and the note names that number."""
+    words = "Jupiter storm " * (MAX_QUESTION_CHARS // 14 + 1)
+    assert len(check_question(words[:MAX_QUESTION_CHARS + 5])) == MAX_QUESTION_CHARS
+    at_limit = engine.ask(words[:MAX_QUESTION_CHARS], k=1)
+    assert not any("cut to its first" in n for n in at_limit.notes)
+    over = engine.ask(words[:MAX_QUESTION_CHARS + 1], k=1)
+    assert f"question cut to its first {MAX_QUESTION_CHARS} characters" in over.notes
 
 
 def test_a_million_characters_are_cut_first(engine):
