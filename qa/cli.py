@@ -191,7 +191,7 @@ def evaluate(
             return
         from qa.evaluation.harness import evaluate_questions, format_questions_report, load_questions
 
-        items = load_questions(questions or DEFAULT_QUESTIONS)
+        items = load_questions(questions or DEFAULT_QUESTIONS, scored=True)
         engine = _open_engine(settings, progress=not as_json)
         reports = [evaluate_questions(engine, items, m) for m in modes]
     except (QAError, OSError) as exc:

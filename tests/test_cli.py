@@ -177,3 +177,18 @@ def test_headings_only_document_is_skipped_with_its_reason(tmp_path, embedder):
     assert "index built: 2 added, 0 changed, 0 removed, 0 unchanged, 2 skipped;" in result.stdout
     assert f"  skipped {docs}/outline.md: only headings, no text to index" in result.stdout
     assert f"  skipped {docs}/title.md: only headings, no text to index" in result.stdout
+
+
+def test_eval_questions_without_scoring_fields_is_one_line(tmp_path, folders):
+    docs, index = folders[0], tmp_path / "index"
+    no_evidence = tmp_path / "no_evidence.jsonl"
+    no_evidence.write_text('{"id": "a", "question": "Which planet has two moons?", "answer": null}\n'
+                           '{"id": "b", "question": "How many moons has Mars?", "answer": "two"}\n', encoding="utf-8")
+    line = assert_one_line_error(run_cli("eval", "--questions", str(no_evidence), "--docs", str(docs), "--index",
+                                         str(index)), "no_evidence.jsonl:2: no `evidence` field")
+    assert "answerable" in line
+    no_answer = tmp_path / "no_answer.jsonl"
+    no_answer.write_text('{"question": "Which planet has two moons?"}\n', encoding="utf-8")
+    assert_one_line_error(run_cli("eval", "--questions", str(no_answer), "--docs", str(docs), "--index", str(index)),
+                          "no_answer.jsonl:1: no `answer` field")
+    assert not index.exists(), "the file is checked before anything is built"

@@ -69,8 +69,14 @@ class QuestionsReport:
         return asdict(self)
 
 
-def load_questions(path: Path | str) -> list[Question]:
-    """Read a question file; raises QAError naming the bad line."""
+def load_questions(path: Path | str, scored: bool = False) -> list[Question]:
+    """Read a question file; raises QAError naming the bad line.
+
+    Args:
+        scored: the file is for scoring (`qa eval`): every line needs `answer` (null when
+            the documents hold none) and every answerable line a non-empty `evidence`;
+            without them every question would silently score as a miss.
+    """
     questions = []
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
@@ -79,9 +85,23 @@ def load_questions(path: Path | str) -> list[Question]:
             try:
                 row = json.loads(line)
                 questions.append(Question(str(row.get("id", number)), row["question"], row.get("answer"), row.get("evidence")))
-            except (ValueError, KeyError, TypeError) as exc:
-                raise QAError(f"{path}:{number}: not a question line ({exc}); see data/eval/README") from exc
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                raise QAError(f"{path}:{number}: not a question line ({exc}); {FORMAT_HINT}") from exc
+            if scored:
+                _check_scoring_fields(row, f"{path}:{number}")
     return questions
+
+
+FORMAT_HINT = 'each line is {"id", "question", "answer" (null when unanswerable), "evidence"}'
+
+
+def _check_scoring_fields(row: dict[str, Any], where: str) -> None:
+    if "answer" not in row:
+        raise QAError(f"{where}: no `answer` field, needed to score it (null when the documents hold no answer); "
+                      f"{FORMAT_HINT}")
+    if row["answer"] is not None and not (isinstance(row.get("evidence"), str) and row["evidence"].strip()):
+        raise QAError(f"{where}: no `evidence` field (verbatim text of the answering passage), needed to score "
+                      f"an answerable question; {FORMAT_HINT}")
 
 
 def evaluate_questions(engine: Engine, questions: Sequence[Question], mode: str | None = None) -> QuestionsReport:
