@@ -4,7 +4,11 @@ stay inside their passage, and an index survives a save/load round trip."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +23,7 @@ from qa.engine import Engine, open_index
 from qa.highlight import highlight_passage
 from qa.lexical import tokenize
 from qa.store import build_index, load_index, save_index
+from tests.conftest import ROOT
 
 _WORDS = re.compile(r"\S+")
 
@@ -183,8 +188,8 @@ def test_highlights_lie_inside_their_passage(text, seed, terms, wanted):
 
 
 class FakeEmbedder:
-    """Deterministic vectors from a hash of the words: no model, so hypothesis can build
-    many indexes."""
+    """Deterministic vectors from a stable hash (CRC-32) of the words: no model, so
+    hypothesis can build many indexes, and the same in every process, so a failure replays."""
 
     name = "fake-embedder"
     dimension = 16
@@ -193,7 +198,7 @@ class FakeEmbedder:
     def _vector(self, text: str) -> np.ndarray:
         v = np.zeros(self.dimension, dtype=np.float32)
         for word in text.lower().split():
-            v[hash(word) % self.dimension] += 1.0
+            v[zlib.crc32(word.encode("utf-8", "surrogatepass")) % self.dimension] += 1.0
         v[len(text) % self.dimension] += 0.5
         return v / np.linalg.norm(v)
 
@@ -204,6 +209,19 @@ class FakeEmbedder:
 
     def count_tokens(self, text: str) -> int:
         return fake_tokens(text)
+
+
+def test_fake_vectors_are_the_same_in_every_process():
+    """A hypothesis failure replays only if the fake vectors do not depend on Python's
+    per-process string hash salt (PYTHONHASHSEED)."""
+    script = ("import sys; sys.path.insert(0, 'tests'); from test_properties import FakeEmbedder; "
+              "print(FakeEmbedder()._vector('seeds grow into tall green plants every spring').tolist())")
+    outputs = {
+        subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True,
+                       env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)}, timeout=120).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(outputs) == 1, outputs
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
