@@ -41,10 +41,9 @@ class Result:
     collection: str = ""
     page: int | None = None
 
-    def to_dict(self, with_collection: bool = False) -> dict[str, Any]:
-        """The contract's result object; `page` only for paged documents (PDF), and
-        `collection` only when several collections are served (a source alone may then be
-        ambiguous)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The contract's result object; `collection` is the collection's name (its
+        folder's name, never a path) on every result, `page` only for paged documents (PDF)."""
         data: dict[str, Any] = {
             "rank": self.rank,
             "score": round(self.score, 4),
@@ -55,17 +54,17 @@ class Result:
             "end": self.end,
             "text": self.text,
             "highlights": [{"start": h.start, "end": h.end, "text": h.text} for h in self.highlights],
+            "collection": self.collection,
         }
         if self.page is not None:
             data["page"] = self.page
-        if with_collection:
-            data["collection"] = self.collection
         return data
 
 
 @dataclass(frozen=True)
 class Answer:
-    """What the engine returns for one question."""
+    """What the engine returns for one question; `collection` names the served
+    collections (comma-separated folder names)."""
 
     question: str
     collection: str
@@ -73,7 +72,7 @@ class Answer:
     confidence: float
     results: tuple[Result, ...]
     notes: tuple[str, ...] = field(default_factory=tuple)
-    several_collections: bool = False  # results then name their collection
+    several_collections: bool = False  # people then need each result's collection to tell sources apart
 
     @property
     def best(self) -> Result | None:
@@ -85,7 +84,7 @@ class Answer:
             "collection": self.collection,
             "answerable": self.answerable,
             "confidence": round(self.confidence, 4),
-            "results": [r.to_dict(self.several_collections) for r in self.results],
+            "results": [r.to_dict() for r in self.results],
         }
         if self.notes:
             data["notes"] = list(self.notes)

@@ -3,7 +3,9 @@
 `GET /api/ask` returns exactly `Answer.to_dict()` (the same JSON as `python -m qa ask --json`).
 `POST /api/documents` adds uploaded documents (multipart field `files`) to the uploads folder
 and indexes them at once.
-Bad parameters get a 4xx reply with `{"error": "..."}`; never a 500 or a traceback.
+Bad parameters get a 4xx reply with `{"error": "..."}`; faults on the server's side (its
+folders, index or model: `ServerError`) a logged 500 or 503 whose message names no server
+path; never a traceback. No reply names a folder of the server: collections go by name.
 Routes that touch the engine are plain `def`s: FastAPI runs them in its thread pool, so
 questions are answered concurrently over the one shared, read-only engine.
 """
@@ -21,7 +23,8 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qa.engine import MAX_K, AmbiguousSource, Engine
-from qa.errors import BadQueryError, QAError
+from qa.errors import BadQueryError, IndexFormatError, ModelLoadError, QAError, ServerError, StorageError
+from qa.labels import public_model_name
 from qa.uploads import max_upload_bytes
 from qa.ui import esc, marked
 
@@ -75,8 +78,8 @@ def make_router(engine: Engine) -> APIRouter:
     @router.get("/api/documents", tags=["documents"], summary="The indexed documents")
     def documents() -> list[dict[str, Any]]:
         return [
-            {"source": d.source, "title": d.title, "collection": d.collection, "paragraphs": engine.paragraphs(d),
-             "chars": len(d.text), "format": d.format}
+            {"source": d.source, "title": d.title, "collection": engine.collection_of(d),
+             "paragraphs": engine.paragraphs(d), "chars": len(d.text), "format": d.format}
             for d in engine.documents()
         ]
 
@@ -99,13 +102,13 @@ def make_router(engine: Engine) -> APIRouter:
     def document(source: str, collection: str | None = Query(None, description="Needed when several "
                  "collections hold this source")) -> dict[str, Any]:
         d = lookup(engine, source, collection)
-        return {"source": d.source, "title": d.title, "collection": d.collection, "paragraphs": engine.paragraphs(d),
-                "format": d.format, "pages": list(d.pages), "text": d.text}
+        return {"source": d.source, "title": d.title, "collection": engine.collection_of(d),
+                "paragraphs": engine.paragraphs(d), "format": d.format, "pages": list(d.pages), "text": d.text}
 
     @router.get("/healthz", tags=["health"], summary="Liveness and what is served")
     def healthz() -> dict[str, Any]:
         s = engine.status()
-        return {"status": "ok", "documents": s.documents, "passages": s.passages, "model": s.model}
+        return {"status": "ok", "documents": s.documents, "passages": s.passages, "model": public_model_name(s.model)}
 
     @router.get("/view/{source:path}", response_class=HTMLResponse, include_in_schema=False)
     def view(source: str, start: int | None = None, end: int | None = None,
@@ -159,8 +162,26 @@ mark.sentence {{ background: #fde047; }}
 </body></html>"""
 
 
+# Server faults: (class, status, what the client is told). The message itself may name the
+# server's folders, so it goes to the log; the first matching class wins.
+SERVER_FAULTS: tuple[tuple[type[ServerError], int, str], ...] = (
+    (IndexFormatError, 503, "the index cannot be served (damaged or built with other settings)"),
+    (ModelLoadError, 503, "the model cannot be loaded"),
+    (StorageError, 500, "the server cannot write its index or uploads folder"),
+    (ServerError, 500, "the server's documents or settings cannot be used"),
+)
+
+
+def server_fault_reply(exc: ServerError, path: str) -> JSONResponse:
+    """The logged 5xx reply for a fault on the server's side."""
+    status, public = next((code, text) for kind, code, text in SERVER_FAULTS if isinstance(exc, kind))
+    log.error("%s on %s: %s", type(exc).__name__, path, exc)
+    return JSONResponse({"error": f"{public}; the server log has the details"}, status_code=status)
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Every error is `{"error": "..."}` JSON with a 4xx status (a 500 only for real bugs, without a traceback)."""
+    """Every error is `{"error": "..."}` JSON: 4xx for the client's mistakes, a logged 5xx
+    for server faults (`ServerError`) and bugs, never a traceback or a server path."""
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> JSONResponse:
@@ -173,6 +194,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(BadQueryError)
     async def bad_query(request: Request, exc: BadQueryError) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=400)
+
+    @app.exception_handler(ServerError)
+    async def server_error(request: Request, exc: ServerError) -> JSONResponse:
+        return server_fault_reply(exc, request.url.path)
 
     @app.exception_handler(QAError)
     async def qa_error(request: Request, exc: QAError) -> JSONResponse:

@@ -19,13 +19,14 @@ from qa.answers import Answer, Result, confidence, evidence
 from qa.config import MODES, Settings
 from qa.documents import Collection, Document, iter_document_files, load_collection
 from qa.embedding import load_embedder
-from qa.errors import BadQueryError, CollectionError, IndexFormatError, QAError
+from qa.errors import BadQueryError, CollectionError, IndexFormatError, QAError, StorageError
 from qa.answer_types import answer_type, holds
 from qa.highlight import highlight_passage, term_overlap
+from qa.labels import collection_labels
 from qa.lexical import content_terms, tokenize
 from qa.retrieval import Ranking, Retriever
 from qa.store import LOCK, BuildReport, StoredIndex, build_index, load_index, save_index, stale_reason
-from qa.uploads import max_upload_bytes, store_uploads
+from qa.uploads import Stored, max_upload_bytes, store_uploads
 
 log = logging.getLogger("qa")
 
@@ -132,7 +133,7 @@ def open_index(settings: Settings, embedder, collections: Sequence[Collection], 
     never build at once: the second waits, then uses the index the first one wrote.
 
     Raises:
-        QAError: the index folder cannot be created or written.
+        StorageError: the index folder cannot be created or written.
     """
     from filelock import FileLock, Timeout
 
@@ -168,7 +169,7 @@ def open_index(settings: Settings, embedder, collections: Sequence[Collection], 
         finally:
             lock.release()
     except OSError as exc:
-        raise QAError(
+        raise StorageError(
             f"cannot write the index in {index_dir}: {exc.strerror or exc}; choose another folder with --index"
         ) from exc
     log.info("index ready: %s", report.summary())
@@ -179,7 +180,7 @@ def _ensure_folder(index_dir: Path) -> None:
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise QAError(
+        raise StorageError(
             f"cannot write the index in {index_dir}: {exc.strerror or exc}; choose another folder with --index"
         ) from exc
 
@@ -230,6 +231,7 @@ class _State:
     collections: tuple[str, ...]
     sources: Mapping[tuple[str, str], Document] = field(repr=False)
     paragraphs: Mapping[tuple[str, str], int] = field(repr=False)
+    labels: Mapping[str, str] = field(repr=False)  # collection folder -> the name clients see
 
     @classmethod
     def of(cls, index: StoredIndex, retriever: Retriever, report: BuildReport | None) -> "_State":
@@ -237,7 +239,12 @@ class _State:
         counts = Counter(index.chunk_doc.tolist())
         return cls(index, retriever, report, collections,
                    {(d.collection, d.source): d for d in index.documents},
-                   {(d.collection, d.source): counts.get(row, 0) for row, d in enumerate(index.documents)})
+                   {(d.collection, d.source): counts.get(row, 0) for row, d in enumerate(index.documents)},
+                   collection_labels(collections))
+
+    def folder(self, label: str) -> str | None:
+        """The collection folder a client's collection name stands for."""
+        return next((folder for folder, name in self.labels.items() if name == label), None)
 
 
 def served_collections(settings: Settings) -> list[Collection]:
@@ -287,17 +294,22 @@ class Engine:
 
     @property
     def collection(self) -> str:
-        """The served collection folders, as given, for `Answer.collection`."""
+        """The served collections' names, for `Answer.collection`."""
         return self._label(self._state)
 
-    def _label(self, state: _State) -> str:
-        names = [str(d) for d in self.settings.docs]
-        names += [c for c in state.collections if c not in names]
-        return ", ".join(names)
+    @staticmethod
+    def _label(state: _State) -> str:
+        return ", ".join(state.labels[c] for c in state.collections)
 
     @property
     def collections(self) -> tuple[str, ...]:
-        return self._state.collections
+        """The served collections' names (never their folders' paths)."""
+        state = self._state
+        return tuple(state.labels[c] for c in state.collections)
+
+    def collection_of(self, doc: Document) -> str:
+        """The name clients see for `doc`'s collection."""
+        return self._state.labels.get(doc.collection, "")
 
     @classmethod
     def open(cls, settings: Settings, progress: bool = False) -> "Engine":
@@ -360,7 +372,8 @@ class Engine:
                 sentence_terms, terms, wanted,
             )
             results.append(Result(rank, hit.score, doc.source, doc.title, chunk.paragraph, chunk.start, chunk.end,
-                                  chunk.text, tuple(highlights), doc.collection, doc.page_of(chunk.start)))
+                                  chunk.text, tuple(highlights), state.labels[doc.collection],
+                                  doc.page_of(chunk.start)))
         conf = 0.0
         threshold = self.settings.answerable_threshold
         if ranking.hits:
@@ -381,8 +394,9 @@ class Engine:
         return self._state.paragraphs.get((doc.collection, doc.source), 0)
 
     def document(self, source: str, collection: str | None = None) -> Document:
-        """An indexed document by its `source` (and `collection`, needed when several
-        collections hold that source); only indexed documents are served.
+        """An indexed document by its `source` (and `collection`, its collection's name as
+        in answers, needed when several collections hold that source); only indexed
+        documents are served.
 
         Raises:
             QAError: no such indexed document.
@@ -390,7 +404,7 @@ class Engine:
         """
         state = self._state
         if collection:
-            doc = state.sources.get((collection, source))
+            doc = state.sources.get((state.folder(collection) or "", source))
             if doc is None:
                 raise QAError(f"no indexed document {source!r} in collection {collection!r}")
             return doc
@@ -398,7 +412,7 @@ class Engine:
         if not matches:
             raise QAError(f"no indexed document {source!r}")
         if len(matches) > 1:
-            raise AmbiguousSource(source, matches)
+            raise AmbiguousSource(source, [state.labels[c] for c in matches])
         return state.sources[(matches[0], source)]
 
     def add_documents(self, files: Sequence[tuple[str, bytes]],
@@ -413,8 +427,10 @@ class Engine:
         with self._write_lock:
             note(0.05, "checking the files")
             state = self._state
-            indexed = {d.sha256: f"{d.collection}/{d.source}" for d in state.index.documents}
-            stored = store_uploads(self.settings.uploads_folder, files, indexed, max_upload_bytes())
+            # Named as the API takes them: GET /api/documents/<source>?collection=<name>.
+            indexed = {d.sha256: f"{d.source} (collection {state.labels[d.collection]})"
+                       for d in state.index.documents}
+            stored = self._store(files, indexed)
             skipped = tuple((r.name, r.reason) for r in stored.rejected)
             too_large = any(r.too_large for r in stored.rejected)
             duplicates_only = bool(stored.rejected) and all(r.duplicate for r in stored.rejected)
@@ -429,6 +445,14 @@ class Engine:
             note(1.0, "done")
             log.info("documents added: %s", ", ".join(stored.added))
             return AddReport(stored.added, skipped, too_large, duplicates_only, report)
+
+    def _store(self, files: Sequence[tuple[str, bytes]], indexed: Mapping[str, str]) -> Stored:
+        folder = self.settings.uploads_folder
+        label = collection_labels([*self._state.collections, str(folder)])[str(folder)]
+        try:
+            return store_uploads(folder, files, indexed, max_upload_bytes(), label)
+        except OSError as exc:
+            raise StorageError(f"cannot write the uploads folder {folder}: {exc.strerror or exc}") from exc
 
     def status(self) -> Status:
         state = self._state

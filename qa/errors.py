@@ -1,4 +1,9 @@
-"""Errors raised by the engine; front ends turn them into messages, 4xx replies or exit codes."""
+"""Errors raised by the engine; front ends turn them into messages, HTTP replies or exit codes.
+
+Two families: mistakes of the request (`BadQueryError`; the API answers 4xx) and faults on
+the server's side (`ServerError`: its folders, index or models; the API answers 5xx and
+logs the message, which may name the server's paths, instead of sending it).
+"""
 
 
 class QAError(Exception):
@@ -9,13 +14,21 @@ class BadQueryError(QAError):
     """The question or its parameters cannot be answered as given."""
 
 
-class CollectionError(QAError):
-    """The document folder is missing, empty or unreadable."""
+class ServerError(QAError):
+    """A fault of the server's own files, settings or models, not of the request."""
 
 
-class IndexFormatError(QAError):
+class CollectionError(ServerError):
+    """The document folder is missing, empty or unreadable, or yields no passage."""
+
+
+class IndexFormatError(ServerError):
     """The index on disk is missing, damaged or was built with other settings."""
 
 
-class ModelLoadError(QAError):
+class ModelLoadError(ServerError):
     """The embedding or re-ranking model could not be loaded."""
+
+
+class StorageError(ServerError):
+    """The index or uploads folder cannot be written."""

@@ -134,15 +134,16 @@ def _write_atomically(folder: Path, name: str, data: bytes) -> None:
 
 
 def store_uploads(folder: Path, files: Iterable[tuple[str, bytes]], indexed: Mapping[str, str],
-                  limit: int | None = None) -> Stored:
+                  limit: int | None = None, collection: str = "uploads") -> Stored:
     """Check each (name, bytes) and write the good ones into `folder`.
 
     Args:
         folder: the uploads folder (created when missing).
         files: the uploaded names (as the client sent them) and contents.
-        indexed: sha256 -> "collection/source" of every document already indexed, so the
-            same content is reported instead of stored twice.
+        indexed: sha256 -> how the API names every document already indexed ("<source>
+            (collection <name>)"), so the same content is reported instead of stored twice.
         limit: the size limit in bytes (default `max_upload_bytes()`).
+        collection: the name the uploads folder is served under, for those reports.
     """
     limit = max_upload_bytes() if limit is None else limit
     folder = Path(folder)
@@ -175,6 +176,6 @@ def store_uploads(folder: Path, files: Iterable[tuple[str, bytes]], indexed: Map
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             rejected.append(Rejected(shown, f"cannot be stored ({reason})"))
             continue
-        seen[digest] = name
+        seen[digest] = f"{name} (collection {collection})"
         added.append(name)
     return Stored(tuple(added), tuple(rejected))
