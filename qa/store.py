@@ -145,8 +145,11 @@ class _Embedding:
     little, and memory beyond the final arrays is one batch.
     """
 
-    def __init__(self, embedder: Embedder, targets: Sequence[np.ndarray], progress: bool, total: int) -> None:
+    def __init__(self, embedder: Embedder, targets: Sequence[np.ndarray], progress: bool, total: int,
+                 previous: "_PreviousTexts | None" = None) -> None:
         self.embedder = embedder
+        self.previous = previous
+        self.fresh = [0] * len(targets)  # texts sent to the model, per target
         self.targets = targets
         self.seen: dict[bytes, tuple[int, int]] = {}
         self.batch: list[tuple[int, int, str]] = []
@@ -159,7 +162,7 @@ class _Embedding:
             self.bar = tqdm(total=total, desc="embedding", unit="text")
 
     def add(self, target: int, row: int, text: str) -> None:
-        key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        key = _text_key(text)
         first = self.seen.get(key)
         if first is not None:
             self.copies.append((target, row, *first))
@@ -167,6 +170,13 @@ class _Embedding:
                 self.bar.update(1)
             return
         self.seen[key] = (target, row)
+        vector = self.previous.vector(key) if self.previous is not None else None
+        if vector is not None:
+            self.targets[target][row] = vector
+            if self.bar is not None:
+                self.bar.update(1)
+            return
+        self.fresh[target] += 1
         self.batch.append((target, row, text))
         if len(self.batch) >= EMBED_BATCH:
             self.flush()
@@ -189,6 +199,37 @@ class _Embedding:
         self.copies = []
         if self.bar is not None:
             self.bar.close()
+
+
+def _text_key(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+class _PreviousTexts:
+    """The previous index's vectors by the hash of the text they embed, built on first use.
+
+    Documents whose passages are unchanged reuse their vectors wholesale; this catches the rest:
+    a changed document keeps the vectors of its unchanged paragraphs, and a new chunker version
+    (different passage boundaries, the same sentences) re-embeds only the texts that changed.
+    """
+
+    def __init__(self, previous: StoredIndex) -> None:
+        self.index = previous
+        self._rows: dict[bytes, tuple[int, int]] | None = None
+
+    def vector(self, key: bytes) -> np.ndarray | None:
+        if self._rows is None:
+            self._rows = {}
+            for row, chunk in enumerate(self.index.chunks):
+                self._rows.setdefault(_text_key(embedding_text(chunk)), (0, row))
+                first = int(self.index.sentence_start[row])
+                for i, text in enumerate(chunk.sentence_texts()):
+                    self._rows.setdefault(_text_key(text), (1, first + i))
+        found = self._rows.get(key)
+        if found is None:
+            return None
+        target, row = found
+        return (self.index.passage_vectors if target == 0 else self.index.sentence_vectors)[row]
 
 
 def _distinct_chunks(chunks: Iterable[Chunk]) -> tuple[list[Chunk], int]:
@@ -272,7 +313,10 @@ def build_index(
     total = sum(1 + len(chunks[i].sentences) for i in fresh_rows)
     if progress and fresh_rows:
         log.info("embedding %d passages and their sentences", len(fresh_rows))
-    embedding = _Embedding(embedder, (passage_vectors, sentence_vectors), progress, total)
+    texts_reusable = previous is not None and stale_reason(previous.manifest, embedder, settings, None,
+                                                            model_only=True) is None
+    embedding = _Embedding(embedder, (passage_vectors, sentence_vectors), progress, total,
+                           _PreviousTexts(previous) if texts_reusable else None)
     position: dict[int, int] = {}  # reused document row -> next passage within it
     for row, chunk in enumerate(chunks):
         doc_row = chunk_doc[row]
@@ -302,7 +346,7 @@ def build_index(
         tuple(removed),
         tuple(unchanged),
         tuple(f"{_collection_name(c)}/{s.path}: {s.reason}" for c in collections for s in c.skipped),
-        len(fresh_rows),
+        embedding.fresh[0],
         int(sentence_start[-1]),
         time.perf_counter() - started,
         tuple(f"{_collection_name(c)}/{w}" for c in collections for w in c.warnings),
@@ -402,14 +446,18 @@ def stale_reason(
     settings: Settings,
     collections: Sequence[Collection] | None,
     vectors_only: bool = False,
+    model_only: bool = False,
 ) -> str | None:
     """Why an index no longer matches the model, settings or documents; None when it does.
 
-    With `vectors_only`, whether its vectors are still good (BM25 settings are not checked)."""
+    With `vectors_only`, whether its passages and vectors are still good (BM25 settings are not
+    checked); with `model_only`, whether a vector it holds for a text is that text's vector."""
     if manifest.get("format_version") != FORMAT_VERSION:
         return f"index format {manifest.get('format_version')} is not {FORMAT_VERSION}"
     if manifest.get("model") != embedder.name or manifest.get("dimension") != embedder.dimension:
         return f"model changed ({manifest.get('model')} -> {embedder.name})"
+    if model_only:
+        return None
     if manifest.get("settings") != settings.index_settings() or manifest.get("chunker_version") != CHUNKER_VERSION:
         return "chunking settings changed"
     if not vectors_only and manifest.get("lexical") != lexical_config():
