@@ -421,3 +421,46 @@ def test_a_reader_never_sees_a_half_written_index(tiny_settings, embedder):
     assert not failures, failures[0]
     assert loads[0] >= 2
     assert len(builds(index_dir)) == 2  # the live build and the one before it
+
+
+class CountingEmbedder:
+    """The real model, counting the texts a build sends it."""
+
+    def __init__(self, embedder) -> None:
+        self.inner = embedder
+        self.name, self.dimension, self.max_tokens = embedder.name, embedder.dimension, embedder.max_tokens
+        self.encoded: list[str] = []
+
+    def encode_queries(self, texts):
+        return self.inner.encode_queries(texts)
+
+    def encode_documents(self, texts, progress=False):
+        self.encoded.extend(texts)
+        return self.inner.encode_documents(texts, progress)
+
+    def count_tokens(self, text):
+        return self.inner.count_tokens(text)
+
+
+def test_a_changed_document_re_embeds_only_its_changed_paragraph(fresh, embedder):
+    settings, engine, _ = fresh
+    docs = settings.docs[0]
+    text = (docs / "space.txt").read_text()
+    (docs / "space.txt").write_text(text + "\nSaturn has bright rings of ice and rock.\n")
+    counting = CountingEmbedder(embedder)
+    index, report = build_index(collections_of(settings), counting, settings, previous=engine.index)
+    assert counting.encoded == ["Saturn has bright rings of ice and rock."]
+    assert report.passages_embedded == 1
+    full, _ = build_index(collections_of(settings), embedder, settings)
+    np.testing.assert_allclose(index.passage_vectors, full.passage_vectors, atol=1e-5)
+    np.testing.assert_allclose(index.sentence_vectors, full.sentence_vectors, atol=1e-5)
+
+
+def test_a_new_chunker_version_re_embeds_only_texts_that_changed(fresh, embedder, monkeypatch):
+    settings, engine, _ = fresh
+    monkeypatch.setattr(store, "CHUNKER_VERSION", store.CHUNKER_VERSION + 1)
+    assert store.stale_reason(engine.index.manifest, embedder, settings, None) == "chunking settings changed"
+    counting = CountingEmbedder(embedder)
+    index, report = build_index(collections_of(settings), counting, settings, previous=engine.index)
+    assert counting.encoded == [] and report.passages_embedded == 0
+    np.testing.assert_array_equal(index.passage_vectors, engine.index.passage_vectors)
