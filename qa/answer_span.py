@@ -75,7 +75,7 @@ _YEAR_RANGE = re.compile(rf"\b{YEAR}(?:\s*(?:-|–|to|and)\s*{YEAR})?\b")
 
 def pattern_candidates(sentence: str, asked: Asked) -> list[Candidate]:
     """Spans of the asked kind that a regular expression finds in `sentence`; bare years
-    are no count, and a question asking for a year gets the year alone."""
+    are no count, and a question asking for a year wants a date with one."""
     found = []
     for match in PATTERNS[asked.kind].finditer(sentence):
         group = 1 if match.lastindex and match.group(1) else 0  # the inside of `code`
@@ -85,11 +85,8 @@ def pattern_candidates(sentence: str, asked: Asked) -> list[Candidate]:
             continue
         if asked.kind is SpanKind.NUMBER and re.fullmatch(rf"{DATE_LEAD}{YEAR}", text):
             continue
-        if asked.year:
-            year = _YEAR_RANGE.search(text)
-            if year is None:
-                continue
-            start, text = start + year.start(), year.group()
+        if asked.year and _YEAR_RANGE.search(text) is None:
+            continue
         if text.strip():
             found.append(Candidate(start, start + len(text)))
     return found
@@ -165,7 +162,7 @@ class _Words:
     spans: tuple[tuple[int, int], ...]
     stems: tuple[frozenset[str], ...]
     asked: tuple[bool, ...]
-    function: tuple[bool, ...]  # a function word ("of", "the"), which does not set words apart
+    function: tuple[bool, ...]  # a common word ("of", "the"), which does not set words apart
     marks: tuple[int, ...]  # punctuation marks between the word before and this one
 
     @classmethod
@@ -251,4 +248,7 @@ def find_answer(question: str, text: str, start: int, end: int, params: SpanPara
     if best is None:
         return None
     best = extend_to_counted_noun(best, words, sentence, asked, params)
+    if asked.year:  # "In what year ...?" wants "1934", not "on June 2, 1934"
+        year = _YEAR_RANGE.search(sentence, best.start, best.end)
+        best = Candidate(year.start(), year.end()) if year else best
     return Span(start + best.start, start + best.end, sentence[best.start : best.end])
