@@ -139,15 +139,19 @@ def _name_run(words: Sequence[re.Match], i: int, sentence: str) -> tuple[int, in
 
 
 def _name_penalty(words: Sequence[re.Match], first: int, last: int, kind: SpanKind, params: SpanParams) -> float:
-    """Prefer full names for people ("Vice Admiral Laborde" over "Thank")."""
-    if kind is SpanKind.PERSON and first == last and words[first].group().lower().rstrip(".") not in TITLES:
-        return params.single_word_name_penalty
-    return 0.0
+    """Prefer full names for people ("Vice Admiral Laborde" over "Thank"), and the
+    sentence's subject ("Zhu Yuanzhang then established ..., ruling as ...")."""
+    if kind is not SpanKind.PERSON:
+        return 0.0
+    penalty = -params.person_subject_bonus if first == 0 else 0.0
+    if first == last and words[first].group().lower().rstrip(".") not in TITLES:
+        penalty += params.single_word_name_penalty
+    return penalty
 
 
 def candidates(sentence: str, asked: Asked, params: SpanParams) -> list[Candidate]:
     """Every span of the asked kind in `sentence`."""
-    if asked.kind in (SpanKind.PERSON, SpanKind.PLACE):
+    if asked.kind in (SpanKind.PERSON, SpanKind.PLACE, SpanKind.ORGANISATION):
         return name_candidates(sentence, asked.kind, params)
     return pattern_candidates(sentence, asked)
 

@@ -94,6 +94,7 @@ class SpanKind(str, Enum):
     CODE = "code"
     PERSON = "person"
     PLACE = "place"
+    ORGANISATION = "organisation"
 
 
 _PEOPLE = (r"person|people|man|woman|author|writer|journalist|reporter|critic|actor|actress|singer|artist|"
@@ -103,6 +104,10 @@ _PEOPLE = (r"person|people|man|woman|author|writer|journalist|reporter|critic|ac
 _PLACES = (r"city|cities|country|countries|town|village|state|county|region|island|street|place|location|"
            r"borough|continent|province|venue|building|district|neighbou?rhood|park|airport|station|river|"
            r"lake|mountain|capital")
+_ORGANISATIONS = (r"agency|agencies|organi[sz]ations?|company|companies|firm|university|college|school|institution|"
+                  r"institute|bureau|department|newspaper|publication|website|label|team|club|band|party|court|"
+                  r"committee|council|ministry|association|foundation|charity|brand|network|studio|airline|bank|"
+                  r"magazine|journal|publisher|manufacturer|broadcaster")
 _CODES = (r"code|version|release|variable|command|flag|option|setting|key|port|zone|model|id|identifier|"
           r"standard|serial|sku|ticket|reference|extension|file\s*name|filename|error")
 # "what / which" and up to two describing words before the noun that names the kind
@@ -130,6 +135,7 @@ _ASKS_SPAN = (
     (SpanKind.NUMBER, re.compile(r"\bhow\s+(many|much)\b|\b(what|which)\s+number\s+of\b", re.I)),
     (SpanKind.PERSON, re.compile(_LEAD + r"(who|whom|whose)\b|" + _WHICH + rf"({_PEOPLE})s?\b", re.I)),
     (SpanKind.PLACE, re.compile(_LEAD + r"where\b|" + _WHICH + rf"({_PLACES})\b", re.I)),
+    (SpanKind.ORGANISATION, re.compile(_WHICH + rf"({_ORGANISATIONS})\b", re.I)),
 )
 
 

@@ -32,6 +32,8 @@ class SpanParams:
             words ("75 different countries" for "how many countries").
         single_word_name_penalty: a one-word name asked for by "who" ("Thank" vs "Vice
             Admiral Laborde").
+        person_subject_bonus: taken off the distance of a name that opens the sentence
+            when the question asks "who": the subject is who did it.
         max_asked_share: a candidate more than this share of whose words are the
             question's own restates the question and is dropped.
     """
@@ -39,6 +41,7 @@ class SpanParams:
     punctuation_gap: float = 1.0
     counted_noun_window: int = 2
     single_word_name_penalty: float = 1.0
+    person_subject_bonus: float = 2.0
     max_asked_share: float = 0.5
 
 

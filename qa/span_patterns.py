@@ -60,11 +60,12 @@ PATTERNS = {
 WORD = re.compile(r"(?:[A-Z]\.)+|[^\W_][\w'’.-]*[^\W_]|[^\W_]")
 # Words that may join a name's capitalised words ("Institut des Hautes Études",
 # "University of Notre Dame") and titles that may start one ("Dr. Ada Lane").
-NAME_JOINERS = frozenset("of de des du la le del della di da van von der den al bin".split())
+NAME_JOINERS = frozenset("of for de des du la le del della di da van von der den al bin".split())
 TITLES = frozenset("dr dr. mr mr. mrs mrs. ms ms. st st. prof prof. sir".split())
 # Words that start no name ("The", "However", "Thank" opening a sentence) and that do
 # not set a candidate apart from a question word ("borough of Queens").
 COMMON_WORDS = frozenset(QUESTION_WORDS) | frozenset(
     "a an and the in on at by for to of this that these those it its as but or if so yet however although "
     "though while after before since during following according thank thanks today yesterday tomorrow "
-    "unlike despite both each every many most some several one two three first then there here".split())
+    "unlike despite both each every many most some several one two three first then there here once "
+    "when where later meanwhile also still".split())

@@ -48,6 +48,8 @@ def span(question: str, sentence: str, before: str = "Intro text. ") -> str | No
      "Councillor Ada Brightwell"),
     ("In which city was the conference held?", "Last spring the conference was held in Budapest for the first time.",
      "Budapest"),
+    ("Which agency inspects the lifts?", "Since 2019 the lifts have been inspected by the Northbeam Safety Bureau.",
+     "the Northbeam Safety Bureau"),
 ])
 def test_finds_the_answer_of_the_kind_asked(question, sentence, expected):
     assert span(question, sentence) == expected
@@ -78,6 +80,7 @@ def test_span_kinds_of_questions():
     assert span_kind("Who wrote the report?") is SpanKind.PERSON
     assert span_kind("Which journalist criticised the plan?") is SpanKind.PERSON
     assert span_kind("Where is the head office?") is SpanKind.PLACE
+    assert span_kind("Which company makes the pump?") is SpanKind.ORGANISATION
     assert span_kind("How many people attended?") is SpanKind.NUMBER
     assert span_kind("What action did President Obama take?") is None  # a title is not a "which person"
     assert span_kind("What does the Coast Guard assess?") is None
