@@ -12,6 +12,7 @@ sentence with no span of the kind, gets no span: nothing is guessed.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from typing import Sequence
@@ -65,10 +66,11 @@ class Asked:
                    kind is SpanKind.DATE and _ASKS_YEAR.search(question) is not None)
 
 
-# "how many metric tons of ...": the words up to the first plural, at most three, no verb.
-_COUNTED = re.compile(r"\bhow\s+(?:many|much)\s+((?:(?!(?:of|is|are|was|were|did|does|do|has|have|had|will|can|"
-                      r"could|would|should|in|on|at|for)\b)[\w'-]+?\s+){0,2}?(?:[\w'-]+s\b|[\w'-]+(?=\s+(?:of|is|"
-                      r"are|was|were|did|does|do|has|have|had|will|can|could|would|should|in|on|at|for)\b)))", re.I)
+# "how many metric tons of ...": the words up to the first plural (at most three), before
+# any verb or preposition.
+_BREAK = r"(?:of|is|are|was|were|did|does|do|has|have|had|will|can|could|would|should|in|on|at|for)\b"
+_COUNTED = re.compile(rf"\bhow\s+(?:many|much)\s+((?:(?!{_BREAK})[\w'-]+?\s+){{0,2}}?"
+                      rf"(?:[\w'-]+s\b|[\w'-]+(?=\s+{_BREAK})))", re.I)
 _ASKS_YEAR = re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?years?\b", re.I)
 _YEAR_RANGE = re.compile(rf"\b{YEAR}(?:\s*(?:-|–|to|and)\s*{YEAR})?\b")
 
@@ -94,7 +96,7 @@ def pattern_candidates(sentence: str, asked: Asked) -> list[Candidate]:
 
 def name_candidates(sentence: str, kind: SpanKind, params: SpanParams) -> list[Candidate]:
     """Runs of capitalised words (names of people, places, organisations), with a "the"
-    before them ("the British", "the Council of the European Union")."""
+    before them ("the British", "the U.S. Department of State")."""
     words = list(WORD.finditer(sentence))
     found, i = [], 0
     while i < len(words):
@@ -161,26 +163,51 @@ def candidates(sentence: str, asked: Asked, params: SpanParams) -> list[Candidat
 
 @dataclass(frozen=True)
 class _Words:
-    """The sentence's words with their stems, and which of them the question names."""
+    """The sentence's words with their stems, which of them the question names, and
+    running counts of content words and punctuation marks, so that the distance between
+    any two words is two subtractions."""
 
     spans: tuple[tuple[int, int], ...]
     stems: tuple[frozenset[str], ...]
     asked: tuple[bool, ...]
-    function: tuple[bool, ...]  # a common word ("of", "the"), which does not set words apart
-    marks: tuple[int, ...]  # punctuation marks between the word before and this one
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+    content_before: tuple[int, ...]  # content words (not "of", "the", ...) before word i
+    marks_before: tuple[int, ...]  # punctuation marks before word i
+    asked_at_or_before: tuple[int, ...]  # the last question word at or before word i (-1: none)
+    asked_at_or_after: tuple[int, ...]  # the first question word at or after word i (len: none)
 
     @classmethod
     def of(cls, sentence: str, question_stems: frozenset[str]) -> "_Words":
         matches = list(WORD.finditer(sentence))
         stems = tuple(frozenset(t) for t in tokenize([m.group() for m in matches])) if matches else ()
-        gaps = [sentence[a.end() : b.start()] for a, b in zip([None, *matches], matches) if a is not None]
-        return cls(tuple(m.span() for m in matches), stems, tuple(bool(s & question_stems) for s in stems),
-                   tuple(m.group().lower() in COMMON_WORDS for m in matches),
-                   (0, *(sum(not ch.isspace() for ch in gap) for gap in gaps)))
+        content, marks, at = [0], [0], 0
+        for m in matches:
+            content.append(content[-1] + (m.group().lower() not in COMMON_WORDS))
+            marks.append(marks[-1] + sum(not ch.isspace() for ch in sentence[at : m.start()]))
+            at = m.end()
+        asked = [bool(s & question_stems) for s in stems]
+        before, after, last, first = [], [], -1, len(asked)
+        for i, (here, there) in enumerate(zip(asked, reversed(asked))):
+            last = i if here else last
+            first = len(asked) - 1 - i if there else first
+            before.append(last)
+            after.append(first)
+        return cls(tuple(m.span() for m in matches), stems, tuple(asked), tuple(m.start() for m in matches),
+                   tuple(m.end() for m in matches), tuple(content), tuple(marks[1:]), tuple(before),
+                   tuple(reversed(after)))
 
     def inside(self, c: Candidate) -> range:
-        ids = [i for i, (s, e) in enumerate(self.spans) if s < c.end and e > c.start]
-        return range(ids[0], ids[-1] + 1) if ids else range(0)
+        """The indices of the words the candidate covers."""
+        first = bisect.bisect_right(self.ends, c.start)
+        stop = bisect.bisect_left(self.starts, c.end)
+        return range(first, max(first, stop))
+
+    def apart(self, left: int, right: int, punctuation_gap: float) -> float:
+        """1, plus the content words strictly between words `left` < `right`, plus
+        `punctuation_gap` for each punctuation mark between them."""
+        between = self.content_before[right] - self.content_before[left + 1]
+        return 1.0 + between + punctuation_gap * (self.marks_before[right] - self.marks_before[left])
 
 
 def restates_question(c: Candidate, words: _Words, params: SpanParams) -> bool:
@@ -194,17 +221,15 @@ def distance(c: Candidate, words: _Words, params: SpanParams) -> float | None:
     """How far the candidate is from the nearest question word outside it: 1, plus one
     for each content word between them and `params.punctuation_gap` for each punctuation
     mark ("borough of Queens" is 1, "Bolivian) populations" is 1 + the bracket); None when
-    the sentence holds no question word."""
+    the sentence holds no question word. The nearest on each side is the closest, since
+    every step adds."""
     ids = words.inside(c)
     if not ids:
         return None
-
-    def apart(left: int, right: int) -> float:  # words left < right
-        between = sum(not words.function[k] for k in range(left + 1, right))
-        return 1.0 + between + params.punctuation_gap * sum(words.marks[left + 1 : right + 1])
-
-    gaps = [apart(i, ids.start) for i in range(ids.start) if words.asked[i]]
-    gaps += [apart(ids.stop - 1, i) for i in range(ids.stop, len(words.spans)) if words.asked[i]]
+    left = words.asked_at_or_before[ids.start - 1] if ids.start > 0 else -1
+    right = words.asked_at_or_after[ids.stop] if ids.stop < len(words.spans) else len(words.spans)
+    gaps = ([words.apart(left, ids.start, params.punctuation_gap)] if left >= 0 else []) + (
+        [words.apart(ids.stop - 1, right, params.punctuation_gap)] if right < len(words.spans) else [])
     return min(gaps) if gaps else None
 
 
@@ -225,7 +250,8 @@ def extend_to_counted_noun(c: Candidate, words: _Words, sentence: str, asked: As
     return Candidate(c.start, end, c.penalty)
 
 
-def choose(found: Sequence[Candidate], words: _Words, params: SpanParams) -> Candidate | None:
+def choose(found: Sequence[Candidate], words: _Words, sentence: str, asked: Asked,
+           params: SpanParams) -> Candidate | None:
     """The candidate nearest the question's words, its kind's penalty added; None when
     there is none, or several and no question word in the sentence to choose by. The
     sentence was highlighted as the answering one, so a lone candidate is taken."""
@@ -235,6 +261,9 @@ def choose(found: Sequence[Candidate], words: _Words, params: SpanParams) -> Can
         return None
     far = max((g for g in gaps if g is not None), default=0.0) + 1.0
     scored = [(c.penalty + (far if g is None else g), c.start, c) for c, g in zip(kept, gaps)]
+    if asked.counted:  # "400 people" for "How many people ...?"
+        scored = [(score - params.counted_noun_bonus * (extend_to_counted_noun(c, words, sentence, asked, params) != c),
+                   start, c) for score, start, c in scored]
     return min(scored, key=lambda item: item[:2])[2]
 
 
@@ -248,7 +277,7 @@ def find_answer(question: str, text: str, start: int, end: int, params: SpanPara
     sentence = text[start:end]
     asked = Asked.of(question, kind)
     words = _Words.of(sentence, asked.stems)
-    best = choose(candidates(sentence, asked, params), words, params)
+    best = choose(candidates(sentence, asked, params), words, sentence, asked, params)
     if best is None:
         return None
     best = extend_to_counted_noun(best, words, sentence, asked, params)

@@ -118,7 +118,7 @@ _WHICH = (r"\b(?:(?:what|which)\s+(?:(?!(?:is|was|are|were|did|does|do|has|have|
 # duration come before the broad date and number questions they would otherwise fall into.
 _ASKS_SPAN = (
     (SpanKind.MONEY, _ASKS_MONEY),
-    (SpanKind.MONEY, re.compile(r"\bhow\s+much\s+(does|did|do|will|would|is|was)\b.*\b(cost|charge|pay|earn)|"
+    (SpanKind.MONEY, re.compile(r"\bhow\s+much\s+(does|did|do|will|would|is|was)\b.{0,200}?\b(cost|charge|pay|earn)|"
                                 r"\b(what|which)\s+(is|was|are|were)\s+the\s+(\w+\s+){0,3}?(fee|fare|rent|deposit|"
                                 r"charge|price|cost)s?\b", re.I)),
     (SpanKind.PERCENT, re.compile(r"\b(what|which)\s+(share|percentage|percent|proportion|fraction|portion)\b", re.I)),

@@ -30,6 +30,8 @@ class SpanParams:
             often ends the phrase the answer belongs to).
         counted_noun_window: a number reaches to the question's noun within this many
             words ("75 different countries" for "how many countries").
+        counted_noun_bonus: taken off the distance of a number followed by the counted
+            noun ("400 people" for "How many people ...?").
         single_word_name_penalty: a one-word name asked for by "who" ("Thank" vs "Vice
             Admiral Laborde").
         person_subject_bonus: taken off the distance of a name that opens the sentence
@@ -40,6 +42,7 @@ class SpanParams:
 
     punctuation_gap: float = 1.0
     counted_noun_window: int = 2
+    counted_noun_bonus: float = 1.0
     single_word_name_penalty: float = 1.0
     person_subject_bonus: float = 2.0
     max_asked_share: float = 0.5

@@ -48,7 +48,7 @@ PATTERNS = {
     SpanKind.MONEY: re.compile(rf"{_QUALIFIER}(?:{_CURRENCY}\s?{_RANGE}(?:\s?(?:m|bn|k)\b)?"
                                rf"|(?<![\w.,]){_RANGE}\s+{_MONEY_WORDS})", re.I),
     SpanKind.PERCENT: re.compile(rf"{_QUALIFIER}(?:{_RANGE}\s?(?:%|percent\b|per\s+cent\b)|{_FRACTION})", re.I),
-    SpanKind.NUMBER: re.compile(rf"{_QUALIFIER}(?:(?<![\w.,]){_RANGE}(?:\s?%)?|{_FRACTION})", re.I),
+    SpanKind.NUMBER: re.compile(rf"{_QUALIFIER}(?:(?<![\w.,$€£¥]){_RANGE}(?:\s?%)?|{_FRACTION})", re.I),
     SpanKind.PHONE: re.compile(r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,5}\)[\s.-]?)?\d{2,5}(?:[\s.-]\d{2,5}){1,4}"
                                r"(?![\w])"),
     # `inline code`, a token mixing letters with digits, dots, dashes or underscores

@@ -38,6 +38,7 @@ def span(question: str, sentence: str, before: str = "Intro text. ") -> str | No
     ("What percentage of members renewed?", "Last year 82% of members renewed, up from 75 last spring.", "82%"),
     ("How many volunteers joined the clean-up?", "On Saturday 140 volunteers joined the clean-up at the beach.",
      "140 volunteers"),
+    ("How many people does the hall seat?", "The roof cost $1.2 million and the hall seats 400 people.", "400 people"),
     ("What phone number should I call for support?",
      "For support call 0800 555 0199 between 9am and 5pm on weekdays.", "0800 555 0199"),
     ("Which error code means the VPN certificate expired?",
