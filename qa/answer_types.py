@@ -80,3 +80,69 @@ def answer_type(question: str) -> AnswerType | None:
 def holds(text: str, kind: AnswerType | None) -> bool:
     """Whether `text` holds an answer of `kind` (always true when there is no kind)."""
     return kind is None or _HOLDS[kind].search(text) is not None
+
+
+class SpanKind(str, Enum):
+    """The finer kinds of answer that qa.answer_span can find inside a sentence."""
+
+    DATE = "date"
+    DURATION = "duration"
+    NUMBER = "number"
+    MONEY = "money"
+    PERCENT = "percent"
+    PHONE = "phone"
+    CODE = "code"
+    PERSON = "person"
+    PLACE = "place"
+    ORGANISATION = "organisation"
+
+
+_PEOPLE = (r"person|people|man|woman|author|writer|journalist|reporter|critic|actor|actress|singer|artist|"
+           r"president|premier|minister|director|producer|founder|composer|king|queen|leader|chairman|"
+           r"chairwoman|ceo|manager|captain|coach|player|architect|inventor|scientist|engineer|designer|"
+           r"copywriter|owner|mayor|councillor|councilor|teacher|character|villain|hero|enemy|doctor|lawyer")
+_PLACES = (r"city|cities|country|countries|town|village|state|county|region|island|street|place|location|"
+           r"borough|continent|province|venue|building|district|neighbou?rhood|park|airport|station|river|"
+           r"lake|mountain|capital")
+_ORGANISATIONS = (r"agency|agencies|organi[sz]ations?|company|companies|firm|university|college|school|institution|"
+                  r"institute|bureau|department|newspaper|publication|website|label|team|club|band|party|court|"
+                  r"committee|council|ministry|association|foundation|charity|brand|network|studio|airline|bank|"
+                  r"magazine|journal|publisher|manufacturer|broadcaster")
+_CODES = (r"code|version|release|variable|command|flag|option|setting|key|port|zone|model|id|identifier|"
+          r"standard|serial|sku|ticket|reference|extension|file\s*name|filename|error")
+# "what / which" and up to two describing words before the noun that names the kind
+# ("which French minister", "what error code"), but no verb ("what action did President ...").
+_WHICH = (r"\b(?:(?:what|which)\s+(?:(?!(?:is|was|are|were|did|does|do|has|have|had|will|can|could|would|"
+          r"should)\b)[\w'-]+\s+){0,2}?|(?:what|which)\s+(?:is|was|are|were)\s+the\s+name\s+of\s+(?:the|a|an)\s+)")
+# Tried in order: the first that matches names the kind. Money, percent, phone, code and
+# duration come before the broad date and number questions they would otherwise fall into.
+_ASKS_SPAN = (
+    (SpanKind.MONEY, _ASKS_MONEY),
+    (SpanKind.MONEY, re.compile(r"\bhow\s+much\s+(does|did|do|will|would|is|was)\b.{0,200}?\b(cost|charge|pay|earn)|"
+                                r"\b(what|which)\s+(is|was|are|were)\s+the\s+(\w+\s+){0,3}?(fee|fare|rent|deposit|"
+                                r"charge|price|cost)s?\b", re.I)),
+    (SpanKind.PERCENT, re.compile(r"\b(what|which)\s+(share|percentage|percent|proportion|fraction|portion)\b", re.I)),
+    (SpanKind.PHONE, re.compile(r"\b(phone|telephone|hotline|helpline|fax)\b|"
+                                r"\b(what|which)\s+number\b.*\b(call|dial|ring|text)\b", re.I)),
+    (SpanKind.CODE, re.compile(_WHICH + rf"({_CODES})s?\b", re.I)),
+    (SpanKind.DURATION, re.compile(r"\b(for\s+)?how\s+long\b(?!\s+ago)|"
+                                   r"\b(what|which)\s+(is|was)\s+the\s+(duration|length)\s+of|\bhow\s+much\s+time|"
+                                   r"\bhow\s+many\s+(seconds|minutes|hours|days|weeks|months|years)\b", re.I)),
+    (SpanKind.DATE, _ASKS_DATE),
+    (SpanKind.DATE, re.compile(_WHICH + r"(year|date|day|month|decade|century|time)s?\b|\bby\s+when\b|"
+                               r"\buntil\s+when\b", re.I)),
+    (SpanKind.NUMBER, _ASKS_NUMBER),
+    (SpanKind.NUMBER, re.compile(r"\bhow\s+(many|much)\b|\b(what|which)\s+number\s+of\b", re.I)),
+    (SpanKind.PERSON, re.compile(_LEAD + r"(who|whom|whose)\b|" + _WHICH + rf"({_PEOPLE})s?\b", re.I)),
+    (SpanKind.PLACE, re.compile(_LEAD + r"where\b|" + _WHICH + rf"({_PLACES})\b", re.I)),
+    (SpanKind.ORGANISATION, re.compile(_WHICH + rf"({_ORGANISATIONS})\b", re.I)),
+)
+
+
+def span_kind(question: str) -> SpanKind | None:
+    """The kind of answer span `question` asks for (see qa.answer_span), or None when its
+    answer is of no kind a rule can recognise ("What does the Coast Guard assess?")."""
+    for kind, pattern in _ASKS_SPAN:
+        if pattern.search(question):
+            return kind
+    return None

@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from qa.answer_span import Span
 from qa.highlight import Highlight
 
 # Evidence = SENTENCE_WEIGHT * best sentence cosine + COVERAGE_WEIGHT * the share of the
@@ -27,7 +28,9 @@ CONFIDENCE_SCALE = 0.1
 @dataclass(frozen=True)
 class Result:
     """One cited passage. `start`/`end` index the document's text; highlights index `text`.
-    `page` is the 1-based PDF page the passage starts on (None for unpaged formats)."""
+    `page` is the 1-based PDF page the passage starts on (None for unpaged formats).
+    `answer` is the answer itself inside the first highlight (qa.answer_span), found for
+    the top result only and only when the question asks for a date, a number, a name, ..."""
 
     rank: int
     score: float
@@ -40,10 +43,12 @@ class Result:
     highlights: tuple[Highlight, ...]
     collection: str = ""
     page: int | None = None
+    answer: Span | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The contract's result object; `collection` is the collection's name (its
-        folder's name, never a path) on every result, `page` only for paged documents (PDF)."""
+        folder's name, never a path) on every result, `page` only for paged documents (PDF),
+        `answer` only when an answer span was found."""
         data: dict[str, Any] = {
             "rank": self.rank,
             "score": round(self.score, 4),
@@ -58,6 +63,8 @@ class Result:
         }
         if self.page is not None:
             data["page"] = self.page
+        if self.answer is not None:
+            data["answer"] = self.answer.to_dict()
         return data
 
 

@@ -18,7 +18,7 @@ from typing import List, Optional
 
 import typer
 
-from qa.answers import Answer
+from qa.answers import Answer, Result
 from qa.config import MODES, Settings, load_settings
 from qa.errors import QAError
 
@@ -89,6 +89,24 @@ def build(docs: Optional[List[Path]] = DocsOption, index: Optional[Path] = Index
         typer.echo(status.line())
 
 
+def marked_passage(r: Result, color: bool) -> str:
+    """The passage with its answering sentence marked (bold and underlined, or >>>...<<<)
+    and, inside it, the answer itself (also yellow, or **...**) when one was found."""
+    if not r.highlights:
+        return r.text
+    h, span = r.highlights[0], r.answer
+
+    def mark(text: str, **style: str) -> str:
+        return typer.style(text, bold=True, underline=True, **style) if color and text else text
+
+    if span is not None and h.start <= span.start < span.end <= h.end:
+        answer = mark(span.text, fg="yellow") if color else f"**{span.text}**"
+        inner = mark(h.text[: span.start - h.start]) + answer + mark(h.text[span.end - h.start :])
+    else:
+        inner = mark(h.text)
+    return r.text[: h.start] + (inner if color else f">>>{inner}<<<") + r.text[h.end :]
+
+
 def format_answer(answer: Answer, color: bool) -> str:
     """Results for a person: the passage, its answering sentence marked, the citation under it."""
     out = []
@@ -97,12 +115,7 @@ def format_answer(answer: Answer, color: bool) -> str:
     for note in answer.notes:
         out.append(f"note: {note}")
     for r in answer.results:
-        text = r.text
-        if r.highlights:
-            h = r.highlights[0]
-            mark = typer.style(h.text, bold=True, underline=True) if color else f">>>{h.text}<<<"
-            text = text[: h.start] + mark + text[h.end :]
-        body = textwrap.indent(text, "    ")
+        body = textwrap.indent(marked_passage(r, color), "    ")
         page = f" p. {r.page}" if r.page is not None else ""
         where = f"{r.collection}/{r.source}" if answer.several_collections else r.source
         out.append(f"[{r.rank}] score {r.score:.3f}\n{body}\n    — {r.title}, {where} ¶{r.paragraph}{page} "

@@ -19,6 +19,36 @@ INDEX_FIELDS = ("model", "max_chunk_tokens", "min_prose_words")
 
 
 @dataclass(frozen=True)
+class SpanParams:
+    """How qa.answer_span picks the answer inside the highlighted sentence: the candidate
+    with the fewest words between it and a question word, plus these penalties (in words).
+    Fitted by bench/answer_spans.py on the seed, paraphrase and SQuAD 2.0 questions.
+
+    Attributes:
+        punctuation_gap: what a punctuation mark between a candidate and a question
+            word adds to their distance, as a content word does (a comma or bracket
+            often ends the phrase the answer belongs to).
+        counted_noun_window: a number reaches to the question's noun within this many
+            words ("75 different countries" for "how many countries").
+        counted_noun_bonus: taken off the distance of a number followed by the counted
+            noun ("400 people" for "How many people ...?").
+        single_word_name_penalty: a one-word name asked for by "who" ("Thank" vs "Vice
+            Admiral Laborde").
+        person_subject_bonus: taken off the distance of a name that opens the sentence
+            when the question asks "who": the subject is who did it.
+        max_asked_share: a candidate more than this share of whose words are the
+            question's own restates the question and is dropped.
+    """
+
+    punctuation_gap: float = 1.0
+    counted_noun_window: int = 2
+    counted_noun_bonus: float = 1.0
+    single_word_name_penalty: float = 1.0
+    person_subject_bonus: float = 2.0
+    max_asked_share: float = 0.5
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the engine needs to know, passed explicitly (no module globals).
 
@@ -45,6 +75,7 @@ class Settings:
         reranker: optional cross-encoder path or name; empty means no re-ranking.
         rerank_depth: how many fused candidates the re-ranker re-scores.
         device: torch device for the models.
+        spans: how the answer span inside the top highlight is chosen (see `SpanParams`).
         uploads_dir: where documents added in the browser or by `POST /api/documents` are
             stored; None means `uploads/` beside the index folder. It is served as one
             more collection once it holds a document.
@@ -66,6 +97,7 @@ class Settings:
     rerank_depth: int = 20
     device: str = "cpu"
     uploads_dir: Path | None = None
+    spans: SpanParams = field(default_factory=SpanParams)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -118,7 +150,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **flags: Any) -> Set
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     for f in dataclasses.fields(Settings):
-        if f.name == "extra":
+        if f.name in ("extra", "spans"):
             continue
         raw = environ.get(f"QA_{f.name.upper()}")
         if raw is not None and raw != "":

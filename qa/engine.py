@@ -5,6 +5,7 @@ The CLI, the HTTP API, the UI and the evaluation harness are thin shells over it
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import threading
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
+from qa.answer_span import find_answer
 from qa.answers import Answer, Result, confidence, evidence
 from qa.config import MODES, Settings
 from qa.documents import Collection, Document, iter_document_files, load_collection
@@ -381,8 +383,17 @@ class Engine:
             score = evidence(ranking.hits[0].best_sentence, term_overlap(terms, top_terms), holds(chunks[0].text, wanted))
             conf = confidence(score, threshold)
         answerable = bool(results) and conf >= 0.5
+        if answerable and results[0].highlights:
+            results[0] = self._with_answer_span(question, results[0])
         return Answer(question, self._label(state), answerable, conf, tuple(results), notes,
                       several_collections=len(state.collections) > 1)
+
+    def _with_answer_span(self, question: str, top: Result) -> Result:
+        """The top result with the answer itself marked inside its first highlight, when
+        the question asks for a kind of answer that can be found there (qa.answer_span)."""
+        sentence = top.highlights[0]
+        span = find_answer(question, top.text, sentence.start, sentence.end, self.settings.spans)
+        return top if span is None else dataclasses.replace(top, answer=span)
 
     # --- documents -----------------------------------------------------------------------
 

@@ -61,15 +61,26 @@ def view_url(source: str, start: int | None = None, end: int | None = None,
     return f"{base}/view/{quote(source, safe='/')}{query}#passage"
 
 
-def marked(text: str, spans: Sequence[tuple[int, int]], css_class: str = "") -> str:
-    """`text` escaped, with each (start, end) span wrapped in <mark>; spans may be unsorted."""
+def with_answer(text: str, answer: tuple[int, int] | None) -> str:
+    """`text` escaped, with the answer itself (offsets into `text`) in <strong>."""
+    if answer is None or not 0 <= answer[0] < answer[1] <= len(text):
+        return esc(text)
+    a, b = answer
+    return f'{esc(text[:a])}<strong class="qa-answer-span">{esc(text[a:b])}</strong>{esc(text[b:])}'
+
+
+def marked(text: str, spans: Sequence[tuple[int, int]], css_class: str = "",
+           answer: tuple[int, int] | None = None) -> str:
+    """`text` escaped, with each (start, end) span wrapped in <mark>; spans may be unsorted.
+    The `answer` span (offsets into `text`) is made <strong> inside the mark holding it."""
     cls = f' class="{esc(css_class)}"' if css_class else ""
     out, pos = [], 0
     for start, end in sorted((max(0, s), min(len(text), e)) for s, e in spans):
         if start < pos or start >= end:
             continue  # overlapping or empty span: keep the first
         out.append(esc(text[pos:start]))
-        out.append(f"<mark{cls}>{esc(text[start:end])}</mark>")
+        inside = (answer[0] - start, answer[1] - start) if answer is not None else None
+        out.append(f"<mark{cls}>{with_answer(text[start:end], inside)}</mark>")
         pos = end
     out.append(esc(text[pos:]))
     return "".join(out)
@@ -111,7 +122,8 @@ def citation(r: Result, base: str = "", title: bool = True, with_collection: boo
 
 def render_card(r: Result, share: float, base: str = "", with_collection: bool = False) -> str:
     pct = round(share * 100)
-    text = marked(r.text, [(h.start, h.end) for h in r.highlights])
+    answer = (r.answer.start, r.answer.end) if r.answer is not None else None
+    text = marked(r.text, [(h.start, h.end) for h in r.highlights], answer=answer)
     return (
         f'<article class="qa-card" id="qa-r{r.rank}">'
         f'<header class="qa-card-head"><span class="qa-rank">[{r.rank}]</span>'
@@ -135,11 +147,13 @@ def render_answer(answer: Answer, base: str = "") -> str:
         return "".join(parts)
     if answer.answerable:
         sentence = best.highlights[0].text if best.highlights else best.text
+        at = best.highlights[0].start + len(sentence) - len(sentence.lstrip()) if best.highlights else 0
+        in_sentence = (best.answer.start - at, best.answer.end - at) if best.answer is not None else None
         parts.append(
             '<section class="qa-answer" aria-label="Answer">'
             '<div class="qa-label">Answer <span class="qa-conf" title="confidence score">'
             f"confidence {answer.confidence:.2f}</span></div>"
-            f'<p class="qa-answer-text"><mark class="qa-answer-mark">{esc(sentence.strip())}</mark> '
+            f'<p class="qa-answer-text"><mark class="qa-answer-mark">{with_answer(sentence.strip(), in_sentence)}</mark> '
             f'<a class="qa-cite-ref" href="#qa-r1" title="passage [1]">[1]</a></p>'
             f'<div class="qa-answer-cite">{citation(best, base, with_collection=answer.several_collections)}</div>'
             "</section>"

@@ -88,3 +88,11 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 def mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else 0.0
+
+
+def span_hit(span: str, answer: str, max_ratio: float = 3.0) -> bool:
+    """An answer span hits when it contains the gold answer and is at most `max_ratio`
+    times its length (both normalised): "Budapest" and "in Budapest" hit "Budapest", the
+    whole sentence does not."""
+    span, answer = normalize(span), normalize(answer)
+    return bool(answer) and answer in span and len(span) <= max_ratio * len(answer)
