@@ -147,6 +147,7 @@ class _Embedding:
 
     def __init__(self, embedder: Embedder, targets: Sequence[np.ndarray], progress: bool, total: int) -> None:
         self.embedder = embedder
+        self.batch_limit = int(getattr(embedder, "batch_texts", EMBED_BATCH))  # a cluster wants big blocks
         self.targets = targets
         self.seen: dict[bytes, tuple[int, int]] = {}
         self.batch: list[tuple[int, int, str]] = []
@@ -168,7 +169,7 @@ class _Embedding:
             return
         self.seen[key] = (target, row)
         self.batch.append((target, row, text))
-        if len(self.batch) >= EMBED_BATCH:
+        if len(self.batch) >= self.batch_limit:
             self.flush()
 
     def flush(self) -> None:
