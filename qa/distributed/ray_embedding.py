@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -135,8 +135,15 @@ class RayEmbedder:
     def encode_documents(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         """Vectors for `texts`, in order, encoded by an actor pool on the cluster."""
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for rows, vectors in self.iter_encoded(texts):
+            out[rows] = vectors
+        return out
+
+    def iter_encoded(self, texts: Sequence[str]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(positions in `texts`, their vectors) as batches come back, in any order: the build
+        shows rows embedded out of the total as they arrive."""
         if not texts:
-            return out
+            return
         import pyarrow as pa
         import ray.data
 
@@ -152,5 +159,4 @@ class RayEmbedder:
             num_cpus=plan.cpus_per_actor,
         )
         for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
-            out[batch["row"]] = np.asarray(batch["vector"], dtype=np.float32)
-        return out
+            yield np.asarray(batch["row"], dtype=np.int64), np.asarray(batch["vector"], dtype=np.float32)
