@@ -20,6 +20,7 @@ import typer
 
 from qa.answers import Answer, Result
 from qa.config import MODES, Settings, load_settings
+from qa.distributed.ray_embedding import LOCAL
 from qa.errors import QAError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Seed QA: cited, highlighted answers from your documents.")
@@ -31,6 +32,9 @@ IndexOption = typer.Option(None, "--index", envvar="QA_INDEX_DIR", help="Index f
 UploadsOption = typer.Option(None, "--uploads", envvar="QA_UPLOADS_DIR",
                              help="Uploads folder, served as one more collection. Default: uploads/ beside the index.")
 ModeOption = typer.Option(None, "--mode", help=f"Retrieval mode: {', '.join(MODES)}. Default: hybrid")
+RayOption = typer.Option(None, "--ray", envvar="QA_RAY_ADDRESS", metavar="[ADDRESS]",
+                         help="Embed on Ray: alone, a local Ray on this machine; with an address, that cluster "
+                              "(needs requirements-distributed.txt).")
 RerankerOption = typer.Option(None, "--reranker", envvar="QA_RERANKER", help="Optional cross-encoder path or name.")
 
 
@@ -55,7 +59,7 @@ def _setup_logging(quiet: bool = False) -> None:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(message)s", stream=sys.stderr)
-    for noisy in ("sentence_transformers", "faiss", "bm25s", "httpx", "filelock", "transformers"):
+    for noisy in ("sentence_transformers", "faiss", "bm25s", "httpx", "filelock", "transformers", "ray", "ray.data"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -67,11 +71,11 @@ def _open_engine(settings: Settings, progress: bool = True):
 
 @app.command()
 def build(docs: Optional[List[Path]] = DocsOption, index: Optional[Path] = IndexOption,
-          uploads: Optional[Path] = UploadsOption) -> None:
+          uploads: Optional[Path] = UploadsOption, ray: Optional[str] = RayOption) -> None:
     """Build the index, or update it when documents, model or settings changed."""
     _setup_logging()
     try:
-        engine = _open_engine(_settings(docs, index, uploads_dir=uploads))
+        engine = _open_engine(_settings(docs, index, uploads_dir=uploads, ray_address=ray))
     except (QAError, OSError) as exc:
         _fail(exc)
     report = engine.build_report
@@ -218,7 +222,8 @@ def evaluate(
 def main(args: Optional[List[str]] = None) -> None:
     """Run the CLI; every failure is one line on stderr, never a traceback."""
     try:
-        code = app(args=args, prog_name="python -m qa", standalone_mode=False)
+        code = app(args=with_ray_default(sys.argv[1:] if args is None else list(args)), prog_name="python -m qa",
+                   standalone_mode=False)
     except typer.Exit as exc:
         code = exc.exit_code
     except (typer.Abort, KeyboardInterrupt):
@@ -235,6 +240,16 @@ def main(args: Optional[List[str]] = None) -> None:
             typer.echo(f"error: unexpected {type(exc).__name__}: {_one_line(exc)} (set QA_DEBUG=1 for details)", err=True)
             code = 1
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def with_ray_default(args: List[str]) -> List[str]:
+    """`--ray` with no address means a local Ray: click options cannot take an optional value."""
+    out = list(args)
+    for i, arg in enumerate(out):
+        if arg == "--ray" and (i + 1 == len(out) or out[i + 1].startswith("-")):
+            out.insert(i + 1, LOCAL)
+            break
+    return out
 
 
 def _usage_error(exc: Exception) -> int | None:

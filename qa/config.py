@@ -79,6 +79,9 @@ class Settings:
         uploads_dir: where documents added in the browser or by `POST /api/documents` are
             stored; None means `uploads/` beside the index folder. It is served as one
             more collection once it holds a document.
+        ray_address: where builds embed documents: empty for this process, `local` to start a
+            Ray on this machine, or a Ray cluster address (`ray://head:10001`, `auto`); needs
+            requirements-distributed.txt. Queries are always encoded in this process.
     """
 
     docs: tuple[Path, ...] = (Path("seeds"),)
@@ -98,6 +101,7 @@ class Settings:
     device: str = "cpu"
     uploads_dir: Path | None = None
     spans: SpanParams = field(default_factory=SpanParams)
+    ray_address: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -178,6 +178,16 @@ def open_index(settings: Settings, embedder, collections: Sequence[Collection], 
     return index, report
 
 
+def build_embedder(settings: Settings, embedder):
+    """The embedder a build encodes documents with: `embedder` itself, or one that sends the
+    documents to Ray when `settings.ray_address` names a cluster (or `local`)."""
+    if not settings.ray_address:
+        return embedder
+    from qa.distributed.ray_embedding import RayEmbedder
+
+    return RayEmbedder(embedder, settings.ray_address, settings.model, settings.device)
+
+
 def _ensure_folder(index_dir: Path) -> None:
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
@@ -320,7 +330,7 @@ class Engine:
         collections = served_collections(settings)
         _ensure_folder(Path(settings.index_dir))
         embedder = load_embedder(settings.model, settings.device)
-        index, report = open_index(settings, embedder, collections, progress)
+        index, report = open_index(settings, build_embedder(settings, embedder), collections, progress)
         return cls(settings, index, embedder, report)
 
     # --- questions -----------------------------------------------------------------------

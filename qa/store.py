@@ -150,6 +150,7 @@ class _Embedding:
         self.embedder = embedder
         self.previous = previous
         self.fresh = [0] * len(targets)  # texts sent to the model, per target
+        self.batch_limit = int(getattr(embedder, "batch_texts", EMBED_BATCH))  # a cluster wants big blocks
         self.targets = targets
         self.seen: dict[bytes, tuple[int, int]] = {}
         self.batch: list[tuple[int, int, str]] = []
@@ -178,18 +179,23 @@ class _Embedding:
             return
         self.fresh[target] += 1
         self.batch.append((target, row, text))
-        if len(self.batch) >= EMBED_BATCH:
+        if len(self.batch) >= self.batch_limit:
             self.flush()
 
     def flush(self) -> None:
         if not self.batch:
             return
-        vectors = self.embedder.encode_documents([t for _, _, t in self.batch], progress=False)
-        for (target, row, _), vector in zip(self.batch, vectors):
-            self.targets[target][row] = vector
+        texts = [t for _, _, t in self.batch]
+        # A cluster embedder returns batches as they finish; a local one, the whole block.
+        iter_encoded = getattr(self.embedder, "iter_encoded", None)
+        parts = iter_encoded(texts) if iter_encoded else [(range(len(texts)), self.embedder.encode_documents(texts))]
+        for positions, vectors in parts:
+            for position, vector in zip(positions, vectors):
+                target, row, _ = self.batch[position]
+                self.targets[target][row] = vector
+            if self.bar is not None:
+                self.bar.update(len(vectors))
         self.encoded += len(self.batch)
-        if self.bar is not None:
-            self.bar.update(len(self.batch))
         self.batch = []
 
     def finish(self) -> None:
