@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(docs=tuple(args.docs) if args.docs else None, index_dir=args.index,
                                  uploads_dir=args.uploads)
         engine = Engine.open(settings, progress=True)
+        engine.export_for_fast_start()
     except QAError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -78,6 +78,7 @@ def build(docs: Optional[List[Path]] = DocsOption, index: Optional[Path] = Index
         engine = _open_engine(_settings(docs, index, uploads_dir=uploads, ray_address=ray))
     except (QAError, OSError) as exc:
         _fail(exc)
+    engine.export_for_fast_start()
     report = engine.build_report
     status = engine.status()
     if report is None:
@@ -174,6 +175,7 @@ def ask(
             typer.echo(format_answer(answer, color=sys.stdout.isatty()))
             if questions:
                 typer.echo("\n" + "=" * 72 + "\n")
+    engine.export_for_fast_start()  # after the answer: the next `ask` skips importing torch
 
 
 @app.command("eval")

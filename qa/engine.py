@@ -20,7 +20,7 @@ from qa.answer_span import find_answer
 from qa.answers import Answer, Result, confidence, evidence
 from qa.config import MODES, Settings
 from qa.documents import Collection, Document, iter_document_files, load_collection
-from qa.embedding import load_embedder
+from qa.embedding import SentenceTransformerEmbedder, load_embedder, model_name, resolve_model_path
 from qa.errors import BadQueryError, CollectionError, IndexFormatError, QAError, StorageError
 from qa.answer_types import answer_type, holds
 from qa.highlight import highlight_passage, term_overlap
@@ -125,8 +125,8 @@ def check_question(question: object) -> str:
     return cleaned
 
 
-def open_index(settings: Settings, embedder, collections: Sequence[Collection], progress: bool = False
-               ) -> tuple[StoredIndex, BuildReport | None]:
+def open_index(settings: Settings, embedder, collections: Sequence[Collection], progress: bool = False,
+               build_with: Callable[[], object] | None = None) -> tuple[StoredIndex, BuildReport | None]:
     """Load the index in `settings.index_dir`, rebuilding it (and saying why) when it is
     missing, damaged, or no longer matches the documents, the model or the settings.
 
@@ -166,7 +166,8 @@ def open_index(settings: Settings, embedder, collections: Sequence[Collection], 
             except IndexFormatError:
                 pass
             log.info("building index in %s: %s", index_dir, reason)
-            index, report = build_index(collections, embedder, settings, previous=current, progress=progress)
+            builder = build_with() if build_with is not None else embedder
+            index, report = build_index(collections, builder, settings, previous=current, progress=progress)
             save_index(index, index_dir)
         finally:
             lock.release()
@@ -176,6 +177,27 @@ def open_index(settings: Settings, embedder, collections: Sequence[Collection], 
         ) from exc
     log.info("index ready: %s", report.summary())
     return index, report
+
+
+def query_embedder(settings: Settings):
+    """The model's ONNX export in the index folder, when there is one for this model (a question
+    is then answered without importing torch); None otherwise."""
+    if not settings.onnx_queries:
+        return None
+    from qa.onnx_encoder import load_onnx_encoder
+
+    return load_onnx_encoder(settings.index_dir, model_name(settings.model))
+
+
+def ensure_onnx_export(settings: Settings, embedder: SentenceTransformerEmbedder) -> None:
+    """Export the model beside the index for the next process's questions (a few seconds,
+    once); without the `onnx` package questions keep using torch."""
+    from qa.onnx_encoder import export_folder, export_model
+
+    try:
+        export_model(resolve_model_path(settings.model), embedder.name, export_folder(settings.index_dir))
+    except Exception as exc:  # the exporter raises many kinds; none is worth failing a start for
+        log.warning("questions keep using torch: cannot export the model to ONNX (%s)", exc)
 
 
 def build_embedder(settings: Settings, embedder):
@@ -329,9 +351,18 @@ class Engine:
         # Documents and the index folder first: their errors come before seconds of model loading.
         collections = served_collections(settings)
         _ensure_folder(Path(settings.index_dir))
-        embedder = load_embedder(settings.model, settings.device)
-        index, report = open_index(settings, build_embedder(settings, embedder), collections, progress)
+        embedder = query_embedder(settings)
+        if embedder is None:
+            embedder = load_embedder(settings.model, settings.device)
+        index, report = open_index(settings, embedder, collections, progress,
+                                   build_with=lambda: build_embedder(settings, load_embedder(settings.model, settings.device)))
         return cls(settings, index, embedder, report)
+
+    def export_for_fast_start(self) -> None:
+        """Leave the model's ONNX export beside the index, so the next process answers without
+        importing torch (front ends that build or serve call this; a few seconds, once)."""
+        if self.settings.onnx_queries and isinstance(self.embedder, SentenceTransformerEmbedder):
+            ensure_onnx_export(self.settings, self.embedder)
 
     # --- questions -----------------------------------------------------------------------
 
