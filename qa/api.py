@@ -1,4 +1,4 @@
-"""The JSON HTTP API and the document viewer page, as a FastAPI router.
+"""The JSON HTTP API and the document viewer route, as a FastAPI router (pages in qa.pages).
 
 `GET /api/ask` returns exactly `Answer.to_dict()` (the same JSON as `python -m qa ask --json`).
 `POST /api/documents` adds uploaded documents (multipart field `files`) to the uploads folder
@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from qa.engine import MAX_K, AmbiguousSource, Engine
 from qa.errors import BadQueryError, QAError
 from qa.uploads import max_upload_bytes
-from qa.ui import esc, marked
+from qa.pages import render_document_page, render_not_found
 
 log = logging.getLogger("qa.api")
 
@@ -116,54 +116,19 @@ def make_router(engine: Engine) -> APIRouter:
     return router
 
 
-def _valid(text: str, start: int | None, end: int | None) -> bool:
-    return start is not None and end is not None and 0 <= start < end <= len(text)
-
-
-def render_document_page(title: str, source: str, text: str, start: int | None, end: int | None,
-                         hs: int | None = None, he: int | None = None) -> str:
-    """The whole document, escaped, with the passage [start, end) in <mark id="passage">
-    (and the answering sentence [hs, he) inside it emphasised), scrolled into view."""
-    if _valid(text, start, end):
-        inner = text[start:end]
-        if _valid(text, hs, he) and start <= hs and he <= end:  # type: ignore[operator]
-            inner_html = marked(inner, [(hs - start, he - start)], "sentence")  # type: ignore[operator]
-        else:
-            inner_html = esc(inner)
-        body = f'{esc(text[:start])}<mark id="passage">{inner_html}</mark>{esc(text[end:])}'
-        where = f"Highlighted: characters {start}–{end}"
-    else:
-        body = esc(text)
-        where = "No passage selected" if start is None and end is None else "The requested range is not in this document"
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{esc(title)} — Seed QA</title>
-<style>
-body {{ font-family: ui-sans-serif, system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; margin: 0;
-  background: #f8fafc; color: #1f2937; }}
-header {{ position: sticky; top: 0; background: #fff; border-bottom: 1px solid #e5e7eb; padding: 12px 24px;
-  box-shadow: 0 1px 6px rgba(0,0,0,.05); z-index: 1; }}
-header h1 {{ font-size: 1.15rem; margin: 0 0 2px; }}
-header .meta {{ font-size: .8rem; color: #6b7280; }}
-header code {{ background: #f1f5f9; padding: 1px 5px; border-radius: 4px; }}
-header a {{ color: #4f46e5; text-decoration: none; font-weight: 600; margin-right: 10px; }}
-main {{ max-width: 820px; margin: 24px auto; background: #fff; border: 1px solid #e5e7eb; border-radius: 12px;
-  padding: 24px 32px; white-space: pre-wrap; line-height: 1.65; overflow-wrap: anywhere; }}
-mark#passage {{ background: #fef9c3; outline: 2px solid #facc15; border-radius: 3px; scroll-margin-top: 40vh; }}
-mark.sentence {{ background: #fde047; }}
-</style></head>
-<body><header><h1>{esc(title)}</h1>
-<div class="meta"><a href="/">← Seed QA</a><code>{esc(source)}</code> · {esc(where)}</div></header>
-<main id="document">{body}</main>
-<script>const p = document.getElementById("passage"); if (p) p.scrollIntoView({{block: "center"}});</script>
-</body></html>"""
+def is_page(request: Request) -> bool:
+    """Routes people open in a browser get HTML errors; the JSON API keeps JSON ones."""
+    return request.url.path.startswith("/view/")
 
 
 def install_error_handlers(app: FastAPI) -> None:
     """Every error is `{"error": "..."}` JSON with a 4xx status (a 500 only for real bugs, without a traceback)."""
 
     @app.exception_handler(NotFound)
-    async def not_found(request: Request, exc: NotFound) -> JSONResponse:
+    async def not_found(request: Request, exc: NotFound) -> JSONResponse | HTMLResponse:
+        if is_page(request):
+            source = request.path_params.get("source", "")
+            return HTMLResponse(render_not_found(f"No indexed document is called “{source}”."), status_code=404)
         return JSONResponse({"error": str(exc)}, status_code=404)
 
     @app.exception_handler(AmbiguousSource)
