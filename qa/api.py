@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -23,7 +23,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from qa.engine import MAX_K, AmbiguousSource, Engine
 from qa.errors import BadQueryError, QAError
 from qa.uploads import max_upload_bytes
-from qa.pages import render_document_page, render_not_found
+from qa.pages import render_not_found
+from qa.pdf_view import PdfPages
+from qa.viewer import document_file, view_html
 
 log = logging.getLogger("qa.api")
 
@@ -107,18 +109,29 @@ def make_router(engine: Engine) -> APIRouter:
         s = engine.status()
         return {"status": "ok", "documents": s.documents, "passages": s.passages, "model": s.model}
 
+    pdf = PdfPages(engine.settings.pdf_page_scale)
+
     @router.get("/view/{source:path}", response_class=HTMLResponse, include_in_schema=False)
-    def view(source: str, start: int | None = None, end: int | None = None,
-             hs: int | None = None, he: int | None = None, collection: str | None = None) -> HTMLResponse:
+    def view(source: str, start: int | None = None, end: int | None = None, hs: int | None = None,
+             he: int | None = None, collection: str | None = None, page: int | None = None) -> HTMLResponse:
         d = lookup(engine, source, collection)
-        return HTMLResponse(render_document_page(d.title, d.source, d.text, start, end, hs, he))
+        return HTMLResponse(view_html(d, pdf, page, start, end, hs, he, collection))
+
+    @router.get("/page-image/{page}/{source:path}", include_in_schema=False)
+    def page_image(page: int, source: str, collection: str | None = None) -> Response:
+        """A page of an indexed PDF as PNG (only indexed documents, never a path)."""
+        d = lookup(engine, source, collection)
+        path = document_file(d)
+        if d.format != "pdf" or not path.is_file() or not 1 <= page <= len(d.pages):
+            raise NotFound(f"no page {page} in {source!r}")
+        return Response(pdf.png(path, page), media_type="image/png", headers={"Cache-Control": "max-age=300"})
 
     return router
 
 
 def is_page(request: Request) -> bool:
     """Routes people open in a browser get HTML errors; the JSON API keeps JSON ones."""
-    return request.url.path.startswith("/view/")
+    return request.url.path.startswith(("/view/", "/page-image/"))
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -3,11 +3,13 @@ templates in qa/templates with autoescaping on; styles in qa/static/document.css
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from markupsafe import Markup
 
+from qa.pdf_view import Box
 from qa.render import esc, marked
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -53,3 +55,35 @@ def render_document_page(title: str, source: str, text: str, start: int | None, 
 
 def render_not_found(message: str, base: str = "") -> str:
     return render_page("not_found.html", title="Not found", message=message, base=base)
+
+
+@dataclass(frozen=True)
+class PdfView:
+    """What the PDF page view shows: one page, where the passage is on it, and links."""
+
+    title: str
+    source: str
+    page: int
+    pages: int
+    image: str
+    width: int
+    height: int
+    text: str
+    boxes: tuple[Box, ...] = ()
+    sentence_boxes: tuple[Box, ...] = ()
+    previous: str | None = None
+    next: str | None = None
+
+
+def _percent(box: Box, sentence: bool) -> dict:
+    return {"left": round(box.left * 100, 3), "top": round(box.top * 100, 3), "width": round(box.width * 100, 3),
+            "height": round(box.height * 100, 3), "sentence": sentence}
+
+
+def render_pdf_page(view: PdfView, base: str = "") -> str:
+    """One rendered PDF page with the cited passage marked over it and page navigation."""
+    boxes = [_percent(b, False) for b in view.boxes] + [_percent(b, True) for b in view.sentence_boxes]
+    where = "the cited passage is marked" if boxes else "no passage on this page"
+    return render_page("pdf_page.html", title=view.title, source=view.source, page=view.page, pages=view.pages,
+                       image=view.image, width=view.width, height=view.height, text=view.text, boxes=boxes,
+                       previous=view.previous, next=view.next, where=where, base=base)

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from qa.api import render_document_page
+from qa.pages import render_document_page
 from qa.server import create_app, serving
 
 QUESTION = "Where was the European Cybercrime Forum held?"

@@ -16,6 +16,7 @@ import pytest
 
 from qa.config import Settings
 from qa.engine import Engine
+from test_formats import make_pdf
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +40,8 @@ HOSTILE_TEXT = (
     "Quarantined files are reviewed by the security desk every Tuesday.\n"
 )
 HOSTILE_QUESTION = "What does the Zorblax scanner quarantine?"
+PDF_SOURCE = "zz_harbour.pdf"
+PDF_QUESTION = "How far is the new lantern of the Skarv lighthouse visible?"
 EXAMPLES = [QUESTION, "In how many countries does DHS have personnel stationed?"]
 TIMEOUT = 60_000
 RESULTS_HTML = "#results .prose"  # the element gr.HTML renders its value into
@@ -64,6 +67,7 @@ def server(tmp_path_factory, embedder):
     docs = root / "docs"
     shutil.copytree(ROOT / "seeds", docs)
     (docs / HOSTILE_SOURCE).write_text(HOSTILE_TEXT, encoding="utf-8")
+    (docs / PDF_SOURCE).write_bytes(make_pdf())
     engine = Engine.open(Settings(docs=(docs,), index_dir=root / "index"))
     with serving(create_app(engine, examples=EXAMPLES)) as base:
         yield base
@@ -161,6 +165,30 @@ def test_view_in_document_highlights_the_passage(page):
     assert doc.evaluate("window.scrollY") > 0
 
 
+def test_view_in_document_shows_the_pdf_page_with_the_passage_marked(page):
+    ask(page, PDF_QUESTION)
+    cite = page.locator("#results .qa-answer .qa-answer-cite")
+    cite.wait_for()
+    assert "p. 2" in cite.locator(".qa-cite-main").inner_text() and PDF_SOURCE in cite.inner_text()
+    with page.context.expect_page() as popup:
+        cite.locator("a.qa-view").click()
+    doc = popup.value
+    image = doc.locator("figure.pdf-page img")
+    image.wait_for()
+    doc.wait_for_function("() => { const i = document.querySelector('figure.pdf-page img');"
+                          " return i.complete && i.naturalWidth > 0; }")
+    assert "Page 2 of 2" in doc.locator("nav.pages").inner_text()
+    assert "/page-image/2/" in image.get_attribute("src")
+    marks = doc.locator("mark#passage .pdf-mark")
+    assert marks.count() >= 2
+    page_box, first = image.bounding_box(), marks.first.bounding_box()
+    assert page_box["y"] <= first["y"] < page_box["y"] + page_box["height"] * 0.3  # near the top of page 2
+    assert first["width"] > page_box["width"] * 0.3 and first["height"] > 5
+    doc.get_by_text("← Previous page").click()
+    doc.wait_for_url("**page=1**")
+    assert "Page 1 of 2" in doc.locator("nav.pages").inner_text() and doc.locator(".pdf-mark").count() == 0
+
+
 def test_empty_question_is_a_friendly_message(page):
     ask(page, "   ")
     message = page.locator("#results .qa-message")
@@ -237,7 +265,7 @@ def test_upload_a_document_then_get_an_answer_cited_from_it(page, tmp_path):
     page.wait_for_function("() => (document.querySelector('#upload-status') || {}).textContent"
                            " && document.querySelector('#upload-status').textContent.includes('Added 1 document')")
     assert UPLOAD_NAME in status.inner_text() and "added" in status.inner_text()
-    assert page.locator("#qa-status").inner_text().startswith("4 documents")  # 2 seeds, the hostile one, this
+    assert page.locator("#qa-status").inner_text().startswith("5 documents")  # 2 seeds, hostile, PDF, this
     ask(page, "How many paper lanterns did the Quillmoor festival count?")
     page.locator("#results .qa-answer").wait_for()
     assert "4,812" in page.locator("#results .qa-answer mark.qa-answer-mark").inner_text()
