@@ -82,3 +82,27 @@ def test_a_text_document_keeps_the_text_view(harbour):
     _, client, _ = harbour
     page = client.get("/view/notes.txt", params={"start": 14, "end": 40})
     assert '<main id="document">' in page.text and '<mark id="passage">' in page.text
+
+
+def gym_pdf(lines, title=None) -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    if title:
+        pdf.set_title(title)
+    pdf.set_font("Helvetica", size=12)
+    pdf.add_page()
+    for text in lines:
+        pdf.multi_cell(0, 7, text)
+        pdf.ln(5)
+    return bytes(pdf.output())
+
+
+def test_a_pdf_without_title_metadata_is_titled_by_its_first_heading():
+    from qa.documents import document_from_bytes
+
+    rules = ("Gym rules", "Members wipe down every machine after use and return the weights to the rack.")
+    assert document_from_bytes(gym_pdf(rules), "gym.pdf", "docs").title == "Gym rules"
+    assert document_from_bytes(gym_pdf(rules, "House rules of the gym"), "gym.pdf", "docs").title == \
+        "House rules of the gym"
+    assert document_from_bytes(gym_pdf(rules[1:]), "gym.pdf", "docs").title == "gym"
