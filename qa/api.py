@@ -11,6 +11,7 @@ questions are answered concurrently over the one shared, read-only engine.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Query, Request
@@ -103,6 +104,18 @@ def make_router(engine: Engine) -> APIRouter:
         d = lookup(engine, source, collection)
         return {"source": d.source, "title": d.title, "collection": d.collection, "paragraphs": engine.paragraphs(d),
                 "format": d.format, "pages": list(d.pages), "text": d.text}
+
+    @router.delete("/api/documents/{source:path}", tags=["documents"], summary="Remove a document from the index")
+    def remove(source: str, collection: str | None = Query(None, description="Needed when several "
+               "collections hold this source")) -> dict[str, Any]:
+        """An uploaded document is deleted with its file; a document of a served folder is
+        excluded from the index (its file is left alone; adding the same file again brings it
+        back). No answer cites it once this returns."""
+        lookup(engine, source, collection)
+        d = engine.remove_document(source, collection)
+        uploaded = not (Path(d.collection) / d.source).exists()
+        return {"removed": d.source, "collection": d.collection, "file": "deleted" if uploaded else "kept",
+                "documents": engine.status().documents}
 
     @router.get("/healthz", tags=["health"], summary="Liveness and what is served")
     def healthz() -> dict[str, Any]:
