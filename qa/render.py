@@ -8,10 +8,13 @@ shows as text. Styles are in qa/static/style.css; the copy button's script in qa
 from __future__ import annotations
 
 import html
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from qa.answers import Answer, Result
 from qa.citations import Citation, cite
+
+if TYPE_CHECKING:  # pragma: no cover
+    from qa.library import LibraryRow
 
 EMPTY_MESSAGE = "Type a question above, then press Enter."
 NO_ANSWER = "No confident answer in these documents"
@@ -159,3 +162,19 @@ def render_header(base: str = "") -> str:
         "<p>Answers from your documents — every sentence cited, every citation one click from its source. "
         f'<a href="{esc(base)}/docs" target="_blank" rel="noopener">JSON API</a></p></header>'
     )
+
+
+def render_library(rows: Sequence["LibraryRow"], total: int) -> str:
+    """The Documents view's table: title, format, pages, passages, date added, origin."""
+    if not rows:
+        return render_message("No document matches." if total else "No document is indexed yet.")
+    body = "".join(
+        f'<tr><td class="lib-title">{esc(r.title)}<div class="lib-file"><code>{esc(r.source)}</code></div></td>'
+        f"<td>{esc(r.format)}</td><td>{r.pages if r.pages is not None else '—'}</td><td>{r.passages}</td>"
+        f"<td>{esc(r.added)}</td><td>{'uploaded' if r.uploaded else 'folder'}</td></tr>"
+        for r in rows
+    )
+    return (f'<div class="qa-library"><p class="lib-count">{len(rows)} of {total} documents</p>'
+            '<table><caption class="sr-only">Indexed documents</caption><thead><tr><th scope="col">Title</th>'
+            '<th scope="col">Format</th><th scope="col">Pages</th><th scope="col">Passages</th>'
+            f'<th scope="col">Added</th><th scope="col">From</th></tr></thead><tbody>{body}</tbody></table></div>')

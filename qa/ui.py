@@ -14,10 +14,12 @@ from qa.citations import section_of
 from qa.config import MODES
 from qa.errors import QAError
 from qa.formats import SUPPORTED_EXTENSIONS
+from qa.library import library_rows, matching
 from qa.render import (
     EMPTY_MESSAGE,
     render_answer,
     render_header,
+    render_library,
     render_message,
     render_status,
     render_upload_report,
@@ -84,6 +86,30 @@ def upload_html(engine: "Engine", paths: Sequence[Any] | None,
         return render_message(f"The documents could not be added: {exc}", "error")
     return render_upload_report(report.added, report.skipped, report.summary(),
                                 bool(report.added or report.duplicates_only))
+
+
+def library_html(engine: "Engine", text: str | None = None) -> str:
+    rows = library_rows(engine)
+    return render_library(matching(rows, text), len(rows))
+
+
+def library_choices(engine: "Engine", text: str | None = None) -> list[tuple[str, str]]:
+    """(label, key) for the remove control: the documents the filter shows."""
+    return [(f"{r.title} — {r.source}", r.key) for r in matching(library_rows(engine), text)]
+
+
+def remove_html(engine: "Engine", key: str | None) -> str:
+    """Remove the chosen document (an upload with its file; a folder's document excluded)."""
+    if not key:
+        return render_message("Choose a document to remove first.")
+    collection, _, source = key.partition("\n")
+    try:
+        doc = engine.remove_document(source, collection or None)
+    except QAError as exc:
+        return render_message(f"The document could not be removed: {exc}", "error")
+    how = ("its file was left in its folder; add the same file again to bring it back"
+           if (Path(doc.collection) / doc.source).exists() else "its uploaded file was deleted")
+    return render_message(f"Removed “{doc.title}” ({doc.source}) from the index; {how}.")
 
 
 def welcome_html(engine: "Engine") -> str:
@@ -191,6 +217,37 @@ def _wire_ask(c: dict[str, Any], ask: Callable[..., str], examples: Sequence[str
          .then(idle, None, c["ask"], **quiet))
 
 
+def _library_panel(engine: "Engine") -> dict[str, Any]:
+    """The Documents view: filter, table, and a control to remove one document."""
+    import gradio as gr
+
+    query = gr.Textbox(label="Filter by title or file name", elem_id="lib-filter", max_lines=1)
+    table = gr.HTML(library_html(engine), elem_id="library", js_on_load=None)
+    with gr.Row(equal_height=True, elem_id="lib-remove-row"):
+        choice = gr.Dropdown(library_choices(engine), label="Document to remove", elem_id="lib-choice", scale=4)
+        remove = gr.Button("Remove from the index", elem_id="lib-remove", variant="stop", scale=1, min_width=120)
+    report = gr.HTML("", elem_id="lib-status", js_on_load=None)
+    return {"query": query, "table": table, "choice": choice, "remove": remove, "report": report}
+
+
+def _wire_library(engine: "Engine", lib: dict[str, Any], status_line: Any) -> None:
+    import gradio as gr
+
+    def refresh(text: str | None):
+        return library_html(engine, text), gr.Dropdown(choices=library_choices(engine, text), value=None)
+
+    def remove(key: str | None, text: str | None):
+        report = remove_html(engine, key)
+        return (report, *refresh(text), status_html(engine))
+
+    lib["query"].change(refresh, [lib["query"]], [lib["table"], lib["choice"]], queue=False,
+                        show_progress="hidden", api_visibility="private")
+    lib["tab"].select(refresh, [lib["query"]], [lib["table"], lib["choice"]], queue=False,
+                      show_progress="hidden", api_visibility="private")
+    lib["remove"].click(remove, [lib["choice"], lib["query"]], [lib["report"], lib["table"], lib["choice"], status_line],
+                        show_progress="full", concurrency_limit=1, concurrency_id="add", api_visibility="private")
+
+
 def build_ui(engine: "Engine", examples: Sequence[str] | None = None, base: str = "") -> "gr.Blocks":
     """The Gradio Blocks app. Mount it with `qa.server.create_app` (which adds CSS and theme)."""
     import gradio as gr
@@ -198,11 +255,15 @@ def build_ui(engine: "Engine", examples: Sequence[str] | None = None, base: str 
     examples = list(default_examples(engine) if examples is None else examples)
     with gr.Blocks(title="Seed QA", analytics_enabled=False) as demo:
         gr.HTML(render_header(base), js_on_load=None, elem_id="qa-head-block")
-        c = _ask_panel(engine, examples)
-        up = _upload_panel(engine)
-        # Empty until the page's load event fills it (the welcome, or the answer to /?q=...),
-        # so nothing the load writes can land on top of a question asked meanwhile.
-        c["results"] = gr.HTML("", elem_id="results", js_on_load=None, min_height=120)
+        with gr.Tabs(elem_id="qa-tabs"):
+            with gr.Tab("Ask", elem_id="qa-ask-tab"):
+                c = _ask_panel(engine, examples)
+                up = _upload_panel(engine)
+                # Empty until the page's load event fills it (the welcome, or the answer to /?q=...),
+                # so nothing the load writes can land on top of a question asked meanwhile.
+                c["results"] = gr.HTML("", elem_id="results", js_on_load=None, min_height=120)
+            with gr.Tab("Documents", elem_id="qa-docs-tab") as docs_tab:
+                lib = {**_library_panel(engine), "tab": docs_tab}
         status_line = gr.HTML(status_html(engine), js_on_load=None, elem_id="qa-status-block")
 
         def add(paths: list[str] | None, progress=gr.Progress(track_tqdm=True)) -> tuple[str, str, None]:
@@ -212,6 +273,7 @@ def build_ui(engine: "Engine", examples: Sequence[str] | None = None, base: str 
         up["add"].click(add, [up["upload"]], [up["report"], status_line, up["upload"]], show_progress="full",
                         concurrency_limit=1, concurrency_id="add", api_visibility="private")
         _wire_ask(c, lambda q, k, m: ask_html(engine, q, k, m, base), examples)
+        _wire_library(engine, lib, status_line)
 
         def opening(request: gr.Request) -> tuple[str, str]:
             return opening_html(engine, request.query_params.get("q"), base)

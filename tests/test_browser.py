@@ -8,6 +8,7 @@ bench/readme_figures.py).
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
@@ -330,3 +331,28 @@ def test_the_address_follows_the_question_and_copy_citation_copies_it(browser, s
     assert copied.startswith("“This past April, I was in Budapest") and "¶63" in copied
     assert "Secretary Napolitano" in copied and "000_a17f7510e5746d01.txt" in copied
     context.close()
+
+
+def test_remove_the_uploaded_document_in_the_library(page, tmp_path):
+    """After the upload test: the library lists the upload; removing it leaves no answer
+    cited from it, and the page answers meanwhile."""
+    page.get_by_role("tab", name="Documents").click()
+    library = page.locator("#library")
+    library.get_by_text(UPLOAD_NAME).wait_for()
+    page.locator("#lib-filter textarea, #lib-filter input").first.fill("lantern")
+    page.wait_for_function("() => document.querySelector('#library').textContent.includes('1 of 5 documents')")
+    row = library.locator("tr", has_text=UPLOAD_NAME)
+    assert "markdown" in row.inner_text() and "uploaded" in row.inner_text()
+    page.locator("#lib-choice input").first.click()
+    page.get_by_role("option", name=re.compile(re.escape(UPLOAD_NAME))).click()
+    page.locator("#lib-remove").click()
+    page.wait_for_function("() => (document.querySelector('#lib-status') || {}).textContent"
+                           " && document.querySelector('#lib-status').textContent.includes('Removed')")
+    assert "uploaded file was deleted" in page.locator("#lib-status").inner_text()
+    assert "No document matches" in library.inner_text()
+    assert page.locator("#qa-status").inner_text().startswith("4 documents")
+    page.screenshot(path=str(tmp_path / "library.png"))
+    page.get_by_role("tab", name="Ask").click()
+    ask(page, "How many paper lanterns did the Quillmoor festival count?")
+    page.locator("#results .qa-card").first.wait_for()
+    assert UPLOAD_NAME not in page.locator("#results").inner_text()

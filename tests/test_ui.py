@@ -212,3 +212,25 @@ def test_handler_cites_the_markdown_section(tmp_path, embedder):
     engine = Engine.open(Settings(docs=(docs,), index_dir=tmp_path / "index"))
     out = ask_html(engine, "When does the morning ferry to Sandvik leave?", 1)
     assert '<span class="qa-section">§ Ferries</span>' in out
+
+
+def test_library_lists_filters_and_removes(tmp_path, embedder):
+    from conftest import TINY_DOCS, write_docs
+    from qa.config import Settings
+    from qa.engine import Engine
+    from qa.ui import library_choices, library_html, remove_html
+
+    docs = write_docs(tmp_path / "docs", TINY_DOCS)
+    engine = Engine.open(Settings(docs=(docs,), index_dir=tmp_path / "index", uploads_dir=tmp_path / "up"))
+    table = library_html(engine)
+    assert "2 of 2 documents" in table and "Animals of the farm" in table and "space.txt" in table
+    assert "<td>markdown</td>" in table and "<td>folder</td>" in table
+    assert "1 of 2 documents" in library_html(engine, "SOLAR") and "animals.md" not in library_html(engine, "solar")
+    assert "No document matches" in library_html(engine, "zebra")
+    [(label, key)] = library_choices(engine, "space")
+    assert label == "Notes on the solar system — space.txt" and key == f"{docs}\nspace.txt"
+    out = remove_html(engine, key)
+    assert "Removed “Notes on the solar system” (space.txt)" in out and "left in its folder" in out
+    assert (docs / "space.txt").exists() and [d.source for d in engine.documents()] == ["animals.md"]
+    assert "Choose a document" in remove_html(engine, None)
+    assert "qa-error" in remove_html(engine, key)  # already removed
