@@ -282,7 +282,13 @@ def block_beir(ctx: Context) -> str:
     return console(shown(args), clean(result.stdout))
 
 
+def block_screenshots(ctx: Context) -> str:
+    """bench/screenshots.py writes the PNGs into docs/screens and prints the Markdown."""
+    return run(["bench/screenshots.py", "--out", str(ROOT / "docs" / "screens")], ctx.env, timeout=900).stdout.strip()
+
+
 BLOCKS: dict[str, Callable[[Context], str]] = {
+    "screenshots": block_screenshots,
     "build": block_build,
     "ask": command_block(["-m", "qa", "ask", ASK_QUESTION, "--k", "2"], timeout=300),
     "ask_json": block_ask_json,
