@@ -245,7 +245,8 @@ def _wire_library(engine: "Engine", lib: dict[str, Any], status_line: Any) -> No
     lib["tab"].select(refresh, [lib["query"]], [lib["table"], lib["choice"]], queue=False,
                       show_progress="hidden", api_visibility="private")
     lib["remove"].click(remove, [lib["choice"], lib["query"]], [lib["report"], lib["table"], lib["choice"], status_line],
-                        show_progress="full", concurrency_limit=1, concurrency_id="add", api_visibility="private")
+                        show_progress="full", show_progress_on=[lib["report"]], concurrency_limit=1,
+                        concurrency_id="add", api_visibility="private")
 
 
 def build_ui(engine: "Engine", examples: Sequence[str] | None = None, base: str = "") -> "gr.Blocks":
@@ -270,8 +271,10 @@ def build_ui(engine: "Engine", examples: Sequence[str] | None = None, base: str 
             report = upload_html(engine, paths, lambda share, message: progress(share, desc=message))
             return report, status_html(engine), None
 
+        # One bar, over the report only (not once per output), while the Ask tab keeps answering.
         up["add"].click(add, [up["upload"]], [up["report"], status_line, up["upload"]], show_progress="full",
-                        concurrency_limit=1, concurrency_id="add", api_visibility="private")
+                        show_progress_on=[up["report"]], concurrency_limit=1, concurrency_id="add",
+                        api_visibility="private")
         _wire_ask(c, lambda q, k, m: ask_html(engine, q, k, m, base), examples)
         _wire_library(engine, lib, status_line)
 
