@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.documents import Collection, Document
+from qa.errors import QAError
 
 FILE_NAME = "excluded.json"
 
@@ -32,9 +33,11 @@ def load(index_dir: Path) -> tuple[Excluded, ...]:
     """The exclusions recorded beside the index (none when there is no file)."""
     try:
         rows = json.loads(path_in(index_dir).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return ()
-    return tuple(Excluded(r["collection"], r["source"], r["sha256"]) for r in rows)
+        return tuple(Excluded(r["collection"], r["source"], r["sha256"]) for r in rows)
+    except (FileNotFoundError, NotADirectoryError):
+        return ()  # nothing excluded yet (or no index folder: its own error comes later)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise QAError(f"{path_in(index_dir)} is damaged ({exc}); delete it to serve every document again") from None
 
 
 def save(index_dir: Path, excluded: tuple[Excluded, ...]) -> None:

@@ -71,3 +71,13 @@ def test_delete_unknown_is_404_json(served):
     _, client, _, _ = served
     reply = client.delete("/api/documents/nope.txt")
     assert reply.status_code == 404 and "no indexed document" in reply.json()["error"]
+
+
+def test_a_damaged_exclusion_file_says_what_to_do(tmp_path, embedder):
+    from qa.errors import QAError
+
+    docs = write_docs(tmp_path / "docs", TINY_DOCS)
+    (tmp_path / "index").mkdir()
+    (tmp_path / "index" / "excluded.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(QAError, match="excluded.json is damaged .*delete it"):
+        Engine.open(Settings(docs=(docs,), index_dir=tmp_path / "index"))
