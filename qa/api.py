@@ -122,6 +122,12 @@ def make_router(engine: Engine) -> APIRouter:
         s = engine.status()
         return {"status": "ok", "documents": s.documents, "passages": s.passages, "model": s.model}
 
+    add_viewer_routes(router, engine)
+    return router
+
+
+def add_viewer_routes(router: APIRouter, engine: Engine) -> None:
+    """"View in document" pages and the PDF page images they show (HTML errors, see `is_page`)."""
     pdf = PdfPages(engine.settings.pdf_page_scale)
 
     @router.get("/view/{source:path}", response_class=HTMLResponse, include_in_schema=False)
@@ -138,8 +144,6 @@ def make_router(engine: Engine) -> APIRouter:
         if d.format != "pdf" or not path.is_file() or not 1 <= page <= len(d.pages):
             raise NotFound(f"no page {page} in {source!r}")
         return Response(pdf.png(path, page), media_type="image/png", headers={"Cache-Control": "max-age=300"})
-
-    return router
 
 
 def is_page(request: Request) -> bool:
