@@ -170,8 +170,9 @@ def render_library(rows: Sequence["LibraryRow"], total: int) -> str:
         return render_message("No document matches." if total else "No document is indexed yet.")
     body = "".join(
         f'<tr><td class="lib-title">{esc(r.title)}<div class="lib-file"><code>{esc(r.source)}</code></div></td>'
-        f"<td>{esc(r.format)}</td><td>{r.pages if r.pages is not None else '—'}</td><td>{r.passages}</td>"
-        f"<td>{esc(r.added)}</td><td>{'uploaded' if r.uploaded else 'folder'}</td></tr>"
+        f'<td data-label="Format">{esc(r.format)}</td><td data-label="Pages">{r.pages if r.pages is not None else "—"}'
+        f'</td><td data-label="Passages">{r.passages}</td><td data-label="Added">{esc(r.added)}</td>'
+        f'<td data-label="From">{"uploaded" if r.uploaded else "folder"}</td></tr>'
         for r in rows
     )
     return (f'<div class="qa-library"><p class="lib-count">{len(rows)} of {total} documents</p>'

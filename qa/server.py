@@ -27,8 +27,10 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 
 def page_head() -> str:
-    """What goes into the UI page's <head>: its script (copy citation)."""
-    return f"<script>{(STATIC / 'ui.js').read_text(encoding='utf-8')}</script>"
+    """What goes into the UI page's <head>: its script (copy citation) and the styles for
+    Gradio's page frame (qa/static/page.css; style.css is scoped to the app by Gradio)."""
+    return (f"<style>{(STATIC / 'page.css').read_text(encoding='utf-8')}</style>"
+            f"<script>{(STATIC / 'ui.js').read_text(encoding='utf-8')}</script>")
 
 
 def create_app(engine: Engine, examples: Sequence[str] | None = None, ui: bool = True) -> FastAPI:

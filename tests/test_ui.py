@@ -224,7 +224,7 @@ def test_library_lists_filters_and_removes(tmp_path, embedder):
     engine = Engine.open(Settings(docs=(docs,), index_dir=tmp_path / "index", uploads_dir=tmp_path / "up"))
     table = library_html(engine)
     assert "2 of 2 documents" in table and "Animals of the farm" in table and "space.txt" in table
-    assert "<td>markdown</td>" in table and "<td>folder</td>" in table
+    assert 'data-label="Format">markdown</td>' in table and 'data-label="From">folder</td>' in table
     assert "1 of 2 documents" in library_html(engine, "SOLAR") and "animals.md" not in library_html(engine, "solar")
     assert "No document matches" in library_html(engine, "zebra")
     [(label, key)] = library_choices(engine, "space")
