@@ -151,7 +151,8 @@ def theme():
 
     return gr.themes.Soft(primary_hue="indigo", secondary_hue="cyan", font=FONT, font_mono=MONO).set(
         body_text_color_subdued="*neutral_600", button_primary_background_fill="*primary_700",
-        button_primary_background_fill_hover="*primary_800", button_primary_text_color="white")
+        button_primary_background_fill_hover="*primary_800", button_primary_text_color="white",
+        block_label_text_color="*primary_700", block_title_text_color="*primary_700")
 
 
 def _ask_panel(engine: "Engine", examples: Sequence[str]) -> dict[str, Any]:

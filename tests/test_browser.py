@@ -185,6 +185,7 @@ def test_view_in_document_shows_the_pdf_page_with_the_passage_marked(page):
     page_box, first = image.bounding_box(), marks.first.bounding_box()
     assert page_box["y"] <= first["y"] < page_box["y"] + page_box["height"] * 0.3  # near the top of page 2
     assert first["width"] > page_box["width"] * 0.3 and first["height"] > 5
+    assert serious_violations(doc) == []
     doc.get_by_text("← Previous page").click()
     doc.wait_for_url("**page=1**")
     assert "Page 1 of 2" in doc.locator("nav.pages").inner_text() and doc.locator(".pdf-mark").count() == 0
@@ -352,6 +353,7 @@ def test_remove_the_uploaded_document_in_the_library(page, tmp_path):
     assert "No document matches" in library.inner_text()
     assert page.locator("#qa-status").inner_text().startswith("4 documents")
     page.screenshot(path=str(tmp_path / "library.png"))
+    assert serious_violations(page) == []
     page.get_by_role("tab", name="Ask").click()
     ask(page, "How many paper lanterns did the Quillmoor festival count?")
     page.locator("#results .qa-card").first.wait_for()
