@@ -11,6 +11,15 @@ import argparse
 import logging
 import os
 import sys
+from pathlib import Path
+
+SEEDS = Path(__file__).resolve().parent / "seeds"
+# Questions the seed documents answer, offered as examples when the seeds are served.
+SEED_EXAMPLES = (
+    "Where was the European Cybercrime Forum held?",
+    "In how many countries does DHS have personnel stationed?",
+    "What role did PNR analysis play in terrorism investigations?",
+)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -25,6 +34,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT") or 7860),
                         help="port (default: $GRADIO_SERVER_PORT or 7860)")
     return parser.parse_args(argv)
+
+
+def examples_for(docs) -> list[str] | None:
+    """The seed examples when the seeds are served; otherwise the UI builds its own."""
+    return list(SEED_EXAMPLES) if any(Path(d).resolve() == SEEDS for d in docs) else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from qa.server import create_app
 
-    app = create_app(engine)
+    app = create_app(engine, examples=examples_for(settings.docs))
     print(f"{engine.status().line()}\nSeed QA at http://{args.host}:{args.port}/  (API docs at /docs)", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0

@@ -1,8 +1,8 @@
-"""Regenerate the measured figures in README.md from real runs (like cog).
+"""Regenerate the measured figures in README.md and docs/*.md from real runs (like cog).
 
-    python bench/readme_figures.py [--only NAME ...] [--check] [--readme FILE]
+    python bench/readme_figures.py [--only NAME ...] [--check]
 
-Each figure in the README sits between `<!-- figures:NAME -->` and `<!-- /figures:NAME -->`.
+Each figure sits, in the README or in one of the docs/ files, between `<!-- figures:NAME -->` and `<!-- /figures:NAME -->`.
 This script runs the command the block shows, keeps what it printed (progress bars and log
 noise stripped) and rewrites only what is between the markers, so a second run replaces the
 figures again and the prose around them is left alone.
@@ -46,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 from qa.server import app_process  # noqa: E402
 
 README = ROOT / "README.md"
+DOCS = ROOT / "docs"
 SCIFACT = Path("../shared/bench/scifact")  # as given on the command line, from the repository root
 SCRATCH = ROOT / ".cache" / "figures"
 SHOWN_PYTHON = ".venv/bin/python"
@@ -281,7 +282,13 @@ def block_beir(ctx: Context) -> str:
     return console(shown(args), clean(result.stdout))
 
 
+def block_screenshots(ctx: Context) -> str:
+    """bench/screenshots.py writes the PNGs into docs/screens and prints the Markdown."""
+    return run(["bench/screenshots.py", "--out", str(ROOT / "docs" / "screens")], ctx.env, timeout=900).stdout.strip()
+
+
 BLOCKS: dict[str, Callable[[Context], str]] = {
+    "screenshots": block_screenshots,
     "build": block_build,
     "ask": command_block(["-m", "qa", "ask", ASK_QUESTION, "--k", "2"], timeout=300),
     "ask_json": block_ask_json,
@@ -319,12 +326,28 @@ def replace_block(text: str, name: str, content: str) -> str:
     return pattern.sub(lambda m: f"<!-- figures:{name} -->{inner}<!-- /figures:{name} -->", text, count=1)
 
 
-def update_readme(path: Path, name: str, content: str) -> None:
-    """Re-read the README (someone may be editing its prose), replace one block, write atomically."""
-    text = replace_block(path.read_text(encoding="utf-8"), name, content)
-    tmp = path.with_name(f".{path.name}.figures.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+def figure_files() -> list[Path]:
+    """Where figure blocks may live: the README and every docs/*.md."""
+    return [README, *sorted(DOCS.glob("*.md"))]
+
+
+def all_text(paths: list[Path] | None = None) -> str:
+    """Every figure file's text, joined (for `problems`)."""
+    return "\n".join(p.read_text(encoding="utf-8") for p in (paths or figure_files()))
+
+
+def update_block(name: str, content: str, paths: list[Path] | None = None) -> None:
+    """Replace one block in whichever file holds it; re-read the file first (someone may be
+    editing its prose) and write it atomically."""
+    for path in paths or figure_files():
+        text = path.read_text(encoding="utf-8")
+        if marker_re(name).search(text):
+            text = replace_block(text, name, content)
+            tmp = path.with_name(f".{path.name}.figures.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, path)
+            return
+    raise FigureError(f"no <!-- figures:{name} --> block in README.md or docs/*.md")
 
 
 def problems(text: str) -> list[str]:
@@ -346,13 +369,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", choices=list(BLOCKS), metavar="NAME",
                         help=f"regenerate this block only (repeatable): {', '.join(BLOCKS)}")
     parser.add_argument("--check", action="store_true", help="run nothing; exit 1 when a block is empty or missing")
-    parser.add_argument("--readme", type=Path, default=README)
     args = parser.parse_args(argv)
 
     if args.check:
-        found = problems(args.readme.read_text(encoding="utf-8"))
+        found = problems(all_text())
         for line in found:
-            print(f"{args.readme.name}: {line}", file=sys.stderr)
+            print(line, file=sys.stderr)
         return 1 if found else 0
 
     names = args.only or list(BLOCKS)
@@ -367,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
                 t0 = time.monotonic()
                 print(f"[{name}] running ...", file=sys.stderr, flush=True)
                 try:
-                    update_readme(args.readme, name, BLOCKS[name](ctx))
+                    update_block(name, BLOCKS[name](ctx))
                 except Exception as exc:  # one block failing never stops the others
                     failed.append(name)
                     print(f"[{name}] FAILED, block left as it was: {exc}", file=sys.stderr, flush=True)
@@ -378,14 +400,14 @@ def main(argv: list[str] | None = None) -> int:
         total = time.monotonic() - started
         if not args.only and not failed:
             try:
-                update_readme(args.readme, RUNTIME, runtime_text(total, ctx.notes))
+                update_block(RUNTIME, runtime_text(total, ctx.notes))
             except FigureError as exc:
                 print(f"[{RUNTIME}] not written: {exc}", file=sys.stderr)
     print(f"{len(names) - len(failed)}/{len(names)} blocks regenerated in {total / 60:.1f} min"
           + (f"; failed: {', '.join(failed)}" if failed else ""), file=sys.stderr)
-    left = problems(args.readme.read_text(encoding="utf-8"))
+    left = problems(all_text())
     for line in left:
-        print(f"{args.readme.name}: {line}", file=sys.stderr)
+        print(line, file=sys.stderr)
     return 1 if failed or left else 0
 
 

@@ -1,4 +1,4 @@
-"""The JSON HTTP API and the document viewer page, as a FastAPI router.
+"""The JSON HTTP API and the document viewer route, as a FastAPI router (pages in qa.pages).
 
 `GET /api/ask` returns exactly `Answer.to_dict()` (the same JSON as `python -m qa ask --json`).
 `POST /api/documents` adds uploaded documents (multipart field `files`) to the uploads folder
@@ -13,11 +13,12 @@ questions are answered concurrently over the one shared, read-only engine.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -26,7 +27,9 @@ from qa.engine import MAX_K, AmbiguousSource, Engine
 from qa.errors import BadQueryError, IndexFormatError, ModelLoadError, QAError, ServerError, StorageError
 from qa.labels import public_model_name
 from qa.uploads import max_upload_bytes
-from qa.ui import esc, marked
+from qa.pages import render_not_found
+from qa.pdf_view import PdfPages
+from qa.viewer import document_file, view_html
 
 log = logging.getLogger("qa.api")
 
@@ -105,61 +108,50 @@ def make_router(engine: Engine) -> APIRouter:
         return {"source": d.source, "title": d.title, "collection": engine.collection_of(d),
                 "paragraphs": engine.paragraphs(d), "format": d.format, "pages": list(d.pages), "text": d.text}
 
+    @router.delete("/api/documents/{source:path}", tags=["documents"], summary="Remove a document from the index")
+    def remove(source: str, collection: str | None = Query(None, description="Needed when several "
+               "collections hold this source")) -> dict[str, Any]:
+        """An uploaded document is deleted with its file; a document of a served folder is
+        excluded from the index (its file is left alone; adding the same file again brings it
+        back). No answer cites it once this returns."""
+        lookup(engine, source, collection)
+        d = engine.remove_document(source, collection)
+        uploaded = not (Path(d.collection) / d.source).exists()
+        return {"removed": d.source, "collection": d.collection, "file": "deleted" if uploaded else "kept",
+                "documents": engine.status().documents}
+
     @router.get("/healthz", tags=["health"], summary="Liveness and what is served")
     def healthz() -> dict[str, Any]:
         s = engine.status()
         return {"status": "ok", "documents": s.documents, "passages": s.passages, "model": public_model_name(s.model)}
 
-    @router.get("/view/{source:path}", response_class=HTMLResponse, include_in_schema=False)
-    def view(source: str, start: int | None = None, end: int | None = None,
-             hs: int | None = None, he: int | None = None, collection: str | None = None) -> HTMLResponse:
-        d = lookup(engine, source, collection)
-        return HTMLResponse(render_document_page(d.title, d.source, d.text, start, end, hs, he))
-
+    add_viewer_routes(router, engine)
     return router
 
 
-def _valid(text: str, start: int | None, end: int | None) -> bool:
-    return start is not None and end is not None and 0 <= start < end <= len(text)
+def add_viewer_routes(router: APIRouter, engine: Engine) -> None:
+    """"View in document" pages and the PDF page images they show (HTML errors, see `is_page`)."""
+    pdf = PdfPages(engine.settings.pdf_page_scale)
+
+    @router.get("/view/{source:path}", response_class=HTMLResponse, include_in_schema=False)
+    def view(source: str, start: int | None = None, end: int | None = None, hs: int | None = None,
+             he: int | None = None, collection: str | None = None, page: int | None = None) -> HTMLResponse:
+        d = lookup(engine, source, collection)
+        return HTMLResponse(view_html(d, pdf, page, start, end, hs, he, collection))
+
+    @router.get("/page-image/{page}/{source:path}", include_in_schema=False)
+    def page_image(page: int, source: str, collection: str | None = None) -> Response:
+        """A page of an indexed PDF as PNG (only indexed documents, never a path)."""
+        d = lookup(engine, source, collection)
+        path = document_file(d)
+        if d.format != "pdf" or not path.is_file() or not 1 <= page <= len(d.pages):
+            raise NotFound(f"no page {page} in {source!r}")
+        return Response(pdf.png(path, page), media_type="image/png", headers={"Cache-Control": "max-age=300"})
 
 
-def render_document_page(title: str, source: str, text: str, start: int | None, end: int | None,
-                         hs: int | None = None, he: int | None = None) -> str:
-    """The whole document, escaped, with the passage [start, end) in <mark id="passage">
-    (and the answering sentence [hs, he) inside it emphasised), scrolled into view."""
-    if _valid(text, start, end):
-        inner = text[start:end]
-        if _valid(text, hs, he) and start <= hs and he <= end:  # type: ignore[operator]
-            inner_html = marked(inner, [(hs - start, he - start)], "sentence")  # type: ignore[operator]
-        else:
-            inner_html = esc(inner)
-        body = f'{esc(text[:start])}<mark id="passage">{inner_html}</mark>{esc(text[end:])}'
-        where = f"Highlighted: characters {start}–{end}"
-    else:
-        body = esc(text)
-        where = "No passage selected" if start is None and end is None else "The requested range is not in this document"
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{esc(title)} — Seed QA</title>
-<style>
-body {{ font-family: ui-sans-serif, system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; margin: 0;
-  background: #f8fafc; color: #1f2937; }}
-header {{ position: sticky; top: 0; background: #fff; border-bottom: 1px solid #e5e7eb; padding: 12px 24px;
-  box-shadow: 0 1px 6px rgba(0,0,0,.05); z-index: 1; }}
-header h1 {{ font-size: 1.15rem; margin: 0 0 2px; }}
-header .meta {{ font-size: .8rem; color: #6b7280; }}
-header code {{ background: #f1f5f9; padding: 1px 5px; border-radius: 4px; }}
-header a {{ color: #4f46e5; text-decoration: none; font-weight: 600; margin-right: 10px; }}
-main {{ max-width: 820px; margin: 24px auto; background: #fff; border: 1px solid #e5e7eb; border-radius: 12px;
-  padding: 24px 32px; white-space: pre-wrap; line-height: 1.65; overflow-wrap: anywhere; }}
-mark#passage {{ background: #fef9c3; outline: 2px solid #facc15; border-radius: 3px; scroll-margin-top: 40vh; }}
-mark.sentence {{ background: #fde047; }}
-</style></head>
-<body><header><h1>{esc(title)}</h1>
-<div class="meta"><a href="/">← Seed QA</a><code>{esc(source)}</code> · {esc(where)}</div></header>
-<main id="document">{body}</main>
-<script>const p = document.getElementById("passage"); if (p) p.scrollIntoView({{block: "center"}});</script>
-</body></html>"""
+def is_page(request: Request) -> bool:
+    """Routes people open in a browser get HTML errors; the JSON API keeps JSON ones."""
+    return request.url.path.startswith(("/view/", "/page-image/"))
 
 
 # Server faults: (class, status, what the client is told). The message itself may name the
@@ -184,7 +176,10 @@ def install_error_handlers(app: FastAPI) -> None:
     for server faults (`ServerError`) and bugs, never a traceback or a server path."""
 
     @app.exception_handler(NotFound)
-    async def not_found(request: Request, exc: NotFound) -> JSONResponse:
+    async def not_found(request: Request, exc: NotFound) -> JSONResponse | HTMLResponse:
+        if is_page(request):
+            source = request.path_params.get("source", "")
+            return HTMLResponse(render_not_found(f"No indexed document is called “{source}”."), status_code=404)
         return JSONResponse({"error": str(exc)}, status_code=404)
 
     @app.exception_handler(AmbiguousSource)

@@ -289,7 +289,7 @@ def document_from_bytes(data: bytes, source: str, collection: str, warnings: lis
         extracted = formats.extract_pdf(data)
         if not extracted.text.strip():
             raise ValueError("no text (scanned PDF?)")
-        title = extracted.title or guess_title(extracted.text, fallback)
+        title = extracted.title or first_heading(extracted.text) or guess_title(extracted.text, fallback)
         return Document(source, collection, title, extracted.text, content_hash(data), kind, extracted.pages)
     if looks_binary(data):
         raise ValueError("binary content in a text file")
@@ -393,6 +393,19 @@ def _title_candidates(text: str) -> list[str]:
             if 3 <= len(words) <= 30 and not piece.endswith((".", ",", ";", ":")) and not _BOILERPLATE.search(piece):
                 candidates.append(piece)
     return candidates
+
+
+HEADING_MAX_WORDS = 15  # a longer first line is a sentence, not a heading
+
+
+def first_heading(text: str) -> str | None:
+    """A PDF's first printed line when it reads as a heading (short, no sentence end); PDF
+    text has no markup, so the first line standing alone is the best heading there is."""
+    first = text.lstrip().split("\n", 1)[0].strip()
+    words = _WORD.findall(first)
+    if 1 <= len(words) <= HEADING_MAX_WORDS and not first.endswith((".", ",", ";", ":")):
+        return first
+    return None
 
 
 TITLE_SCAN_CHARS = 256 * 1024  # a title is near the top; scanning 50 MB for it takes seconds

@@ -12,14 +12,15 @@ import threading
 import time
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
+from qa import exclusions
 from qa.answer_span import find_answer
 from qa.answers import Answer, Result, confidence, evidence
 from qa.config import MODES, Settings
-from qa.documents import Collection, Document, iter_document_files, load_collection
+from qa.documents import Collection, Document, content_hash, iter_document_files, load_collection
 from qa.embedding import SentenceTransformerEmbedder, load_embedder, model_name, resolve_model_path
 from qa.errors import BadQueryError, CollectionError, IndexFormatError, QAError, StorageError
 from qa.answer_types import answer_type, holds
@@ -282,8 +283,10 @@ class _State:
 
 
 def served_collections(settings: Settings) -> list[Collection]:
-    """The collection folders, plus the uploads folder once it holds a usable document."""
-    collections = [load_collection(folder) for folder in settings.docs]
+    """The collection folders (less the documents removed from them, see `qa.exclusions`),
+    plus the uploads folder once it holds a usable document."""
+    excluded = exclusions.load(Path(settings.index_dir))
+    collections = [exclusions.apply(load_collection(folder), excluded) for folder in settings.docs]
     uploads = settings.uploads_folder
     if uploads.is_dir() and not any(_same_folder(uploads, d) for d in settings.docs):
         if any(True for _ in iter_document_files(uploads)):
@@ -479,21 +482,22 @@ class Engine:
         with self._write_lock:
             note(0.05, "checking the files")
             state = self._state
+            # A document removed from a served folder comes back when its content is added again.
+            back = {e.sha256: e.source for e in exclusions.lift(Path(self.settings.index_dir),
+                                                                 {content_hash(data) for _, data in files})}
+            files = [(name, data) for name, data in files if content_hash(data) not in back]
             # Named as the API takes them: GET /api/documents/<source>?collection=<name>.
             indexed = {d.sha256: f"{d.source} (collection {state.labels[d.collection]})"
                        for d in state.index.documents}
             stored = self._store(files, indexed)
+            stored = replace(stored, added=(*back.values(), *stored.added))
             skipped = tuple((r.name, r.reason) for r in stored.rejected)
             too_large = any(r.too_large for r in stored.rejected)
             duplicates_only = bool(stored.rejected) and all(r.duplicate for r in stored.rejected)
             if not stored.added:
                 return AddReport((), skipped, too_large, duplicates_only)
             note(0.2, f"indexing {len(stored.added)} new document(s)")
-            collections = served_collections(self.settings)
-            index, report = open_index(self.settings, self.embedder, collections, progress=progress is not None)
-            note(0.9, "loading the new index")
-            self._state = _State.of(index, Retriever.from_settings(index, self.embedder, self.settings),
-                                    report or state.report)
+            report = self._reindex(progress)
             note(1.0, "done")
             log.info("documents added: %s", ", ".join(stored.added))
             return AddReport(stored.added, skipped, too_large, duplicates_only, report)
@@ -505,6 +509,37 @@ class Engine:
             return store_uploads(folder, files, indexed, max_upload_bytes(), label)
         except OSError as exc:
             raise StorageError(f"cannot write the uploads folder {folder}: {exc.strerror or exc}") from exc
+
+    def remove_document(self, source: str, collection: str | None = None) -> Document:
+        """Take a document out of the index: an uploaded one is deleted with its file; one
+        from a served folder is excluded (recorded beside the index), its file left alone.
+        No answer cites it once this returns.
+
+        Raises:
+            QAError: no such indexed document; AmbiguousSource: name the collection.
+        """
+        with self._write_lock:
+            doc = self.document(source, collection)
+            if _same_folder(Path(doc.collection), self.settings.uploads_folder):
+                (Path(doc.collection) / doc.source).unlink(missing_ok=True)
+            else:
+                exclusions.exclude(Path(self.settings.index_dir), doc)
+            self._reindex(None)
+            log.info("document removed: %s/%s", doc.collection, doc.source)
+            return doc
+
+    def _reindex(self, progress: Callable[[float, str], None] | None) -> BuildReport | None:
+        """Bring the index up to date with the folders and swap the new state in."""
+        index, report = open_index(self.settings, self.embedder, served_collections(self.settings),
+                                   progress=progress is not None, build_with=self._document_embedder)
+        self._state = _State.of(index, Retriever.from_settings(index, self.embedder, self.settings),
+                                report or self._state.report)
+        return report
+
+    def _document_embedder(self):
+        """What a rebuild encodes documents with: the torch model (loaded on first need when
+        questions are answered through ONNX), or Ray when the settings name a cluster."""
+        return build_embedder(self.settings, load_embedder(self.settings.model, self.settings.device))
 
     def status(self) -> Status:
         state = self._state

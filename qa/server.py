@@ -17,11 +17,20 @@ from typing import Iterator, Mapping, Sequence
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from fastapi import FastAPI  # noqa: E402
+from fastapi.staticfiles import StaticFiles  # noqa: E402
 
 from qa.api import install_error_handlers, make_router  # noqa: E402
 from qa.engine import Engine  # noqa: E402
 
 APP_PY = Path(__file__).resolve().parent.parent / "app.py"
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def page_head() -> str:
+    """What goes into the UI page's <head>: its script (copy citation) and the styles for
+    Gradio's page frame (qa/static/page.css; style.css is scoped to the app by Gradio)."""
+    return (f"<style>{(STATIC / 'page.css').read_text(encoding='utf-8')}</style>"
+            f"<script>{(STATIC / 'ui.js').read_text(encoding='utf-8')}</script>")
 
 
 def create_app(engine: Engine, examples: Sequence[str] | None = None, ui: bool = True) -> FastAPI:
@@ -40,15 +49,17 @@ def create_app(engine: Engine, examples: Sequence[str] | None = None, ui: bool =
     )
     install_error_handlers(app)
     app.include_router(make_router(engine))
+    app.mount("/qa-static", StaticFiles(directory=STATIC), name="qa-static")
     app.state.engine = engine
     if ui:
         import gradio as gr
 
-        from qa.ui import CSS, build_ui, theme
+        from qa.ui import build_ui, theme
 
         demo = build_ui(engine, examples)
-        app = gr.mount_gradio_app(app, demo, path="/", css=CSS, theme=theme(), footer_links=["api"],
-                                  run_history=False, show_error=True)
+        # footer_links=[]: no "Use via API" footer; the header links the JSON API's docs.
+        app = gr.mount_gradio_app(app, demo, path="/", css_paths=[STATIC / "style.css"], head=page_head(),
+                                  theme=theme(), footer_links=[], run_history=False, show_error=True)
     return app
 
 

@@ -11,7 +11,7 @@ from qa.answer_types import SpanKind, span_kind
 from qa.cli import app
 from qa.config import SpanParams
 from qa.evaluation.metrics import span_hit
-from qa.ui import render_answer
+from qa.render import render_answer
 from tests.conftest import SEEDS
 
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from qa.api import render_document_page
+from qa.pages import render_document_page
 from qa.server import create_app, serving
 
 QUESTION = "Where was the European Cybercrime Forum held?"
@@ -119,7 +119,20 @@ def test_document_traversal_is_404(client, path):
     for prefix in ("/api/documents/", "/view/"):
         reply = client.get(prefix + path)
         assert reply.status_code == 404, (prefix + path, reply.text)
-        assert "root:" not in reply.text and "error" in reply.json()
+        assert "root:" not in reply.text
+        if reply.request.url.path.startswith("/view/"):  # ("../.." leaves /view/ before it is sent)
+            assert reply.headers["content-type"].startswith("text/html")
+        else:
+            assert "error" in reply.json()
+
+
+def test_viewer_404_is_a_page_and_the_api_404_is_json(client):
+    page = client.get("/view/nope.txt")
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "<!doctype html>" in page.text and "No indexed document is called “nope.txt”" in page.text
+    assert 'href="/"' in page.text and '{"error"' not in page.text
+    api = client.get("/api/documents/nope.txt")
+    assert api.status_code == 404 and api.json()["error"].startswith("no indexed document 'nope.txt'")
 
 
 def test_healthz(client, seeds_engine):
@@ -140,7 +153,8 @@ def test_view_page_marks_the_passage(client, seeds_engine):
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     at = page.text.index('<mark id="passage">')
     assert '<mark class="sentence">This past April, I was in Budapest' in page.text[at:at + 200]
-    assert "scrollIntoView" in page.text
+    assert '<script src="/qa-static/document.js">' in page.text
+    assert "scrollIntoView" in client.get("/qa-static/document.js").text
 
 
 def test_document_page_escapes_everything():
@@ -148,7 +162,7 @@ def test_document_page_escapes_everything():
     start = text.index("<script>")
     page = render_document_page("<b>T</b>", "<x>.txt", text, start, start + 25)
     body = page[page.index("<body>"):]
-    assert body.count("<script>") == 1  # only the page's own scroll script
+    assert body.count("<script") == 1  # only the page's own scroll script
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body and "<img" not in body
     assert '<mark id="passage">&lt;script&gt;alert(1)&lt;/script&gt;</mark>' in body
     assert "&lt;b&gt;T&lt;/b&gt;" in page and "&lt;x&gt;.txt" in body

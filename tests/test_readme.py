@@ -1,5 +1,5 @@
-"""The README is the front door: its figures are filled in by bench/readme_figures.py, and its
-test command is the one CI runs."""
+"""The README is the front door: its figures (and those moved into docs/*.md) are filled in by
+bench/readme_figures.py, and its test command is the one CI runs."""
 
 from __future__ import annotations
 
@@ -23,11 +23,11 @@ def figures():
 
 
 def test_every_figure_block_is_filled(figures):
-    assert figures.problems((ROOT / "README.md").read_text(encoding="utf-8")) == []
+    assert figures.problems(figures.all_text()) == []
 
 
 def test_an_empty_or_missing_block_is_reported(figures):
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    text = figures.all_text()
     emptied = figures.replace_block(text, "seed_eval", "")
     assert figures.problems(emptied) == ["block seed_eval empty"]
     removed = figures.marker_re("beir").sub("", text)
@@ -55,3 +55,14 @@ def test_ci_runs_the_readme_test_command():
     command = re.search(r"```bash\n(.+?)\n```", section, re.S).group(1).strip()
     ci_lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()]
     assert command in ci_lines
+
+
+def test_a_block_is_updated_in_the_docs_file_that_holds_it(figures, tmp_path):
+    readme, moved = tmp_path / "README.md", tmp_path / "evaluation.md"
+    readme.write_text("front door\n", encoding="utf-8")
+    moved.write_text("x <!-- figures:runtime -->old<!-- /figures:runtime --> y\n", encoding="utf-8")
+    figures.update_block("runtime", "new", [readme, moved])
+    assert moved.read_text(encoding="utf-8") == "x <!-- figures:runtime -->new<!-- /figures:runtime --> y\n"
+    assert readme.read_text(encoding="utf-8") == "front door\n"
+    with pytest.raises(figures.FigureError):
+        figures.update_block("seed_eval", "z", [readme])

@@ -12,18 +12,10 @@ from hypothesis import strategies as st
 
 from qa.answers import Answer, Result
 from qa.highlight import Highlight
-from qa.ui import (
-    EMPTY_MESSAGE,
-    NO_ANSWER,
-    ask_html,
-    build_ui,
-    default_examples,
-    esc,
-    marked,
-    relevance,
-    render_answer,
-    view_url,
-)
+from qa.citations import cite, section_of, view_url
+from qa.formats import SUPPORTED_EXTENSIONS
+from qa.render import EMPTY_MESSAGE, NO_ANSWER, esc, marked, relevance, render_answer
+from qa.ui import ask_html, build_ui, default_examples, opening_html, upload_types
 
 HOSTILE = 'Beware <script>alert(1)</script> and <img src=x onerror=alert(1)> plus ${alert(2)} {{constructor}} `x`.'
 
@@ -158,7 +150,13 @@ def test_build_ui_has_the_expected_elements(seeds_engine):
     assert isinstance(demo, gr.Blocks)
     ids = {getattr(block, "elem_id", None) for block in demo.blocks.values()}
     assert {"question", "ask", "results", "qa-settings", "qa-k", "qa-mode"} <= ids
-    assert "Where was the European Cybercrime Forum held?" in default_examples(seeds_engine)
+
+
+def test_the_app_passes_the_seed_examples_in():
+    import app
+
+    assert "Where was the European Cybercrime Forum held?" in app.examples_for([app.SEEDS])
+    assert app.examples_for(["/somewhere/else"]) is None
 
 
 def test_default_examples_for_another_collection(tmp_path):
@@ -168,3 +166,71 @@ def test_default_examples_for_another_collection(tmp_path):
     engine = SimpleNamespace(settings=SimpleNamespace(docs=(tmp_path,)), documents=lambda: docs)
     assert default_examples(engine) == ["What is “One two three four five six seven eight…” about?",
                                         "What is “Short” about?"]
+
+
+def test_upload_picker_offers_every_format_the_loader_reads():
+    assert ".markdown" in upload_types() and set(upload_types()) == set(SUPPORTED_EXTENSIONS)
+
+
+def test_section_is_the_heading_above_the_passage():
+    text = "# Guide\n\nIntro.\n\n## Budget lines\n\nThe budget grew.\n\n### Staff\n\nTen people.\n"
+    assert section_of(text, text.index("The budget"), "Guide") == "Budget lines"
+    assert section_of(text, text.index("Ten people"), "Guide") == "Staff"
+    assert section_of(text, text.index("Intro"), "Guide") is None  # only the title above it
+    assert section_of("No headings here.", 5) is None
+
+
+def test_citation_reads_as_title_page_section_paragraph_and_copies_as_text():
+    r = Result(2, 0.7, "reports/q3.pdf", "A very long report title that must wrap, never be cut", 4, 500, 640,
+               "Before. Revenue rose by 12% in the third quarter. After.",
+               (Highlight(8, 49, "Revenue rose by 12% in the third quarter.", 0.9),), "docs", page=3)
+    c = cite(r, "Results")
+    assert c.place() == "p. 3 · § Results · ¶4"
+    assert c.plain() == ("“Revenue rose by 12% in the third quarter.” — A very long report title that must wrap, "
+                         "never be cut, p. 3 · § Results · ¶4 (reports/q3.pdf, characters 500–640)")
+    out = render_answer(Answer("How much?", "docs", True, 0.9, (r,)), section_of=lambda _: "Results")
+    main = out[out.index('class="qa-cite-main"'):out.index('class="qa-cite-meta"')]
+    assert "A very long report title that must wrap, never be cut" in main and "p. 3" in main
+    assert "§ Results" in main and "¶4" in main and "q3.pdf" not in main  # the file is on the quiet line
+    assert f'data-citation="{esc(c.plain())}"' in out and ">Copy citation</button>" in out
+
+
+def test_opening_the_page_with_a_question_answers_it(seeds_engine):
+    question, out = opening_html(seeds_engine, "Where was the European Cybercrime Forum held?")
+    assert question.startswith("Where was") and "Budapest" in out and "qa-answer-mark" in out
+    assert opening_html(seeds_engine, None)[0] == "" and "qa-welcome" in opening_html(seeds_engine, "  ")[1]
+
+
+def test_handler_cites_the_markdown_section(tmp_path, embedder):
+    from qa.config import Settings
+    from qa.engine import Engine
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "guide.md").write_text("# Harbour guide\n\nWelcome aboard.\n\n## Ferries\n\n"
+                                   "The morning ferry to Sandvik leaves at 07:40 from pier 3.\n", encoding="utf-8")
+    engine = Engine.open(Settings(docs=(docs,), index_dir=tmp_path / "index"))
+    out = ask_html(engine, "When does the morning ferry to Sandvik leave?", 1)
+    assert '<span class="qa-section">§ Ferries</span>' in out
+
+
+def test_library_lists_filters_and_removes(tmp_path, embedder):
+    from conftest import TINY_DOCS, write_docs
+    from qa.config import Settings
+    from qa.engine import Engine
+    from qa.ui import library_choices, library_html, remove_html
+
+    docs = write_docs(tmp_path / "docs", TINY_DOCS)
+    engine = Engine.open(Settings(docs=(docs,), index_dir=tmp_path / "index", uploads_dir=tmp_path / "up"))
+    table = library_html(engine)
+    assert "2 of 2 documents" in table and "Animals of the farm" in table and "space.txt" in table
+    assert 'data-label="Format">markdown</td>' in table and 'data-label="From">folder</td>' in table
+    assert "1 of 2 documents" in library_html(engine, "SOLAR") and "animals.md" not in library_html(engine, "solar")
+    assert "No document matches" in library_html(engine, "zebra")
+    [(label, key)] = library_choices(engine, "space")
+    assert label == "Notes on the solar system — space.txt" and key == f"{docs}\nspace.txt"
+    out = remove_html(engine, key)
+    assert "Removed “Notes on the solar system” (space.txt)" in out and "left in its folder" in out
+    assert (docs / "space.txt").exists() and [d.source for d in engine.documents()] == ["animals.md"]
+    assert "Choose a document" in remove_html(engine, None)
+    assert "qa-error" in remove_html(engine, key)  # already removed
