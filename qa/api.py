@@ -114,10 +114,10 @@ def make_router(engine: Engine) -> APIRouter:
         """An uploaded document is deleted with its file; a document of a served folder is
         excluded from the index (its file is left alone; adding the same file again brings it
         back). No answer cites it once this returns."""
-        lookup(engine, source, collection)
+        name = engine.collection_of(lookup(engine, source, collection))  # before it may be gone
         d = engine.remove_document(source, collection)
         uploaded = not (Path(d.collection) / d.source).exists()
-        return {"removed": d.source, "collection": d.collection, "file": "deleted" if uploaded else "kept",
+        return {"removed": d.source, "collection": name, "file": "deleted" if uploaded else "kept",
                 "documents": engine.status().documents}
 
     @router.get("/healthz", tags=["health"], summary="Liveness and what is served")

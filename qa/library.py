@@ -43,7 +43,7 @@ def library_rows(engine: "Engine") -> list[LibraryRow]:
     rows = []
     for d in engine.documents():
         folder = Path(d.collection)
-        rows.append(LibraryRow(d.title, d.source, d.collection, d.format, len(d.pages) or None,
+        rows.append(LibraryRow(d.title, d.source, engine.collection_of(d), d.format, len(d.pages) or None,
                                engine.paragraphs(d), _added(folder / d.source), folder.resolve() == uploads))
     return rows
 

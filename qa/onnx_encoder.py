@@ -34,8 +34,11 @@ def export_model(model_path: str, name: str, folder: Path) -> Path:
     torch and the `onnx` package), beside what the encoder needs to tokenise and pool."""
     import shutil
 
+    import warnings
+
     import torch
     from transformers import AutoModel
+    from transformers.utils import logging as transformers_logging
 
     class Hidden(torch.nn.Module):  # named inputs, the last hidden state out
         def __init__(self, model) -> None:
@@ -46,14 +49,17 @@ def export_model(model_path: str, name: str, folder: Path) -> Path:
             return self.model(input_ids=input_ids, attention_mask=attention_mask,
                               token_type_ids=token_type_ids).last_hidden_state
 
+    transformers_logging.disable_progress_bar()  # a command's output stays its own
     model = AutoModel.from_pretrained(model_path, local_files_only=True).eval()
     folder.mkdir(parents=True, exist_ok=True)
     partial = folder / f"{EXPORT_FILE}.{os.getpid()}.partial"  # two processes may export at once
     example = torch.ones(1, 8, dtype=torch.long)
     axes = {n: {0: "batch", 1: "tokens"} for n in (*INPUTS, "hidden")}
-    torch.onnx.export(Hidden(model), (example, example, torch.zeros_like(example)), str(partial),
-                      input_names=list(INPUTS), output_names=["hidden"], dynamic_axes=axes, opset_version=17,
-                      dynamo=False)
+    with warnings.catch_warnings():  # the exporter's notes on opsets are not the user's concern
+        warnings.simplefilter("ignore")
+        torch.onnx.export(Hidden(model), (example, example, torch.zeros_like(example)), str(partial),
+                          input_names=list(INPUTS), output_names=["hidden"], dynamic_axes=axes, opset_version=17,
+                          dynamo=False)
     shutil.copyfile(Path(model_path) / "tokenizer.json", folder / "tokenizer.json")
     config = json.loads((Path(model_path) / "sentence_bert_config.json").read_text())
     info = {"name": name, "max_tokens": int(config.get("max_seq_length", 256)),
