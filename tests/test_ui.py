@@ -228,7 +228,9 @@ def test_library_lists_filters_and_removes(tmp_path, embedder):
     assert "1 of 2 documents" in library_html(engine, "SOLAR") and "animals.md" not in library_html(engine, "solar")
     assert "No document matches" in library_html(engine, "zebra")
     [(label, key)] = library_choices(engine, "space")
-    assert label == "Notes on the solar system — space.txt" and key == f"{docs}\nspace.txt"
+    # the remove control names the collection as clients see it, never a server folder
+    assert label == "Notes on the solar system — space.txt" and key == f"{docs.name}\nspace.txt"
+    assert str(tmp_path) not in table
     out = remove_html(engine, key)
     assert "Removed “Notes on the solar system” (space.txt)" in out and "left in its folder" in out
     assert (docs / "space.txt").exists() and [d.source for d in engine.documents()] == ["animals.md"]
