@@ -23,6 +23,13 @@ TokenCounter = Callable[[str], int]
 
 # Bump when a change here moves passage or sentence boundaries: stored indexes rebuild.
 CHUNKER_VERSION = 3  # 3: Markdown blocks, headings as context
+# Bump when the extraction or cutting of HTML and PDF changes (qa.formats, qa.pdf_layout):
+# stored indexes rebuild, but documents whose passages are unchanged keep their vectors, so a
+# corpus of plain text (SciFact) is not re-embedded.
+STRUCTURE_VERSION = 1  # 1: HTML and PDF headings as context, PDF furniture dropped
+# Formats cut at Markdown blocks, with heading lines as context (HTML and PDF are extracted
+# as Markdown-like text, see qa.formats).
+STRUCTURED_FORMATS = ("markdown", "html", "pdf")
 CONTEXT_SEPARATOR = " › "
 
 MAX_GROUP_LINES = 8
@@ -297,7 +304,8 @@ def iter_chunks(
     passages in memory at once."""
     text = doc.text
     number = 0
-    units = _markdown_units(text, min_prose_words) if doc.format == "markdown" else _units(text, min_prose_words)
+    structured = doc.format in STRUCTURED_FORMATS
+    units = _markdown_units(text, min_prose_words) if structured else _units(text, min_prose_words)
     for unit in units:
         for start, end in _split_long(text, unit.start, unit.end, max_tokens, count_tokens):
             body = text[start:end]
