@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from qa.errors import BadQueryError
+from qa.params import HighlightParams, RankParams
 
 MODES = ("hybrid", "dense", "bm25")
 FUSIONS = ("zscore", "minmax", "rrf")
@@ -16,6 +17,8 @@ FUSIONS = ("zscore", "minmax", "rrf")
 # Settings that change what is stored in the index; the manifest records them and a
 # change forces a rebuild.  Everything else only changes how a query is answered.
 INDEX_FIELDS = ("model", "max_chunk_tokens", "min_prose_words")
+# Frozen groups of tuned numbers (qa.params); changed with `replace`, not from the environment.
+PARAM_GROUPS = ("rank", "highlight")
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,8 @@ class Settings:
         reranker: optional cross-encoder path or name; empty means no re-ranking.
         rerank_depth: how many fused candidates the re-ranker re-scores.
         device: torch device for the models.
+        rank: tuned numbers of the ranking (see qa.params.RankParams).
+        highlight: tuned numbers of the highlighting (see qa.params.HighlightParams).
         uploads_dir: where documents added in the browser or by `POST /api/documents` are
             stored; None means `uploads/` beside the index folder. It is served as one
             more collection once it holds a document.
@@ -66,6 +71,8 @@ class Settings:
     rerank_depth: int = 20
     device: str = "cpu"
     uploads_dir: Path | None = None
+    rank: RankParams = RankParams()
+    highlight: HighlightParams = HighlightParams()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -84,6 +91,10 @@ class Settings:
     def uploads_folder(self) -> Path:
         """The uploads folder: `uploads_dir`, or `uploads/` beside the index folder."""
         return Path(self.uploads_dir) if self.uploads_dir is not None else Path(self.index_dir).parent / "uploads"
+
+    def tuned(self) -> dict[str, Any]:
+        """The tuned parameter groups as plain values (recorded in the index manifest)."""
+        return {name: dataclasses.asdict(getattr(self, name)) for name in PARAM_GROUPS}
 
     def index_settings(self) -> dict[str, Any]:
         """The settings that shape the stored index (written into its manifest)."""
@@ -118,7 +129,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **flags: Any) -> Set
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     for f in dataclasses.fields(Settings):
-        if f.name == "extra":
+        if f.name == "extra" or f.name in PARAM_GROUPS:
             continue
         raw = environ.get(f"QA_{f.name.upper()}")
         if raw is not None and raw != "":

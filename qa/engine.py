@@ -21,6 +21,7 @@ from qa.documents import Collection, Document, iter_document_files, load_collect
 from qa.embedding import load_embedder
 from qa.errors import BadQueryError, CollectionError, IndexFormatError, QAError
 from qa.answer_types import answer_type, holds
+from qa.exact_tokens import exact_tokens
 from qa.highlight import highlight_passage, term_overlap
 from qa.lexical import content_terms, tokenize
 from qa.retrieval import Ranking, Retriever
@@ -357,7 +358,7 @@ class Engine:
             doc = idx.document(hit.row)
             highlights = highlight_passage(
                 chunk.text, chunk.sentences, ranking.query_vector, idx.sentence_vectors[idx.sentence_rows(hit.row)],
-                sentence_terms, terms, wanted,
+                sentence_terms, terms, wanted, params=self.settings.highlight, codes=exact_tokens(question),
             )
             results.append(Result(rank, hit.score, doc.source, doc.title, chunk.paragraph, chunk.start, chunk.end,
                                   chunk.text, tuple(highlights), doc.collection, doc.page_of(chunk.start)))

@@ -380,6 +380,7 @@ def _manifest(collections, documents, chunk_doc, embedder, settings, report) -> 
         "settings": settings.index_settings(),
         "chunker_version": CHUNKER_VERSION,
         "structure_version": STRUCTURE_VERSION,
+        "parameters": settings.tuned(),  # query-time numbers at build time (a record, not a check)
         "lexical": lexical_config(),
         "collections": sorted({str(c.documents[0].collection) for c in collections if c.documents}),
         "documents": [
