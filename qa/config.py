@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from qa.errors import BadQueryError
-from qa.params import HighlightParams, RankParams
+from qa.params import AnswerabilityParams, HighlightParams, RankParams
 
 MODES = ("hybrid", "dense", "bm25")
 FUSIONS = ("zscore", "minmax", "rrf")
@@ -18,7 +18,7 @@ FUSIONS = ("zscore", "minmax", "rrf")
 # change forces a rebuild.  Everything else only changes how a query is answered.
 INDEX_FIELDS = ("model", "max_chunk_tokens", "min_prose_words")
 # Frozen groups of tuned numbers (qa.params); changed with `replace`, not from the environment.
-PARAM_GROUPS = ("rank", "highlight")
+PARAM_GROUPS = ("rank", "highlight", "answerability")
 
 
 @dataclass(frozen=True)
@@ -41,15 +41,13 @@ class Settings:
         rrf_k: the reciprocal-rank fusion constant (60 in Cormack et al. 2009).
         dense_weight: weight of the dense score in hybrid fusion (the rest is BM25).
         sentence_weight: share of a passage's dense score taken from its best sentence.
-        answerable_threshold: evidence score (best-sentence cosine + half the question's
-            term coverage, less a penalty when the top passage holds no answer of the kind
-            asked for) below which a result set is flagged `answerable: false`; fitted by
-            bench/calibrate.py (see README). Reported confidence is 0.5 here.
         reranker: optional cross-encoder path or name; empty means no re-ranking.
         rerank_depth: how many fused candidates the re-ranker re-scores.
         device: torch device for the models.
         rank: tuned numbers of the ranking (see qa.params.RankParams).
         highlight: tuned numbers of the highlighting (see qa.params.HighlightParams).
+        answerability: the model of the answerable verdict and confidence (see
+            qa.params.AnswerabilityParams and qa.answerability).
         uploads_dir: where documents added in the browser or by `POST /api/documents` are
             stored; None means `uploads/` beside the index folder. It is served as one
             more collection once it holds a document.
@@ -66,13 +64,13 @@ class Settings:
     rrf_k: int = 60
     dense_weight: float = 0.6
     sentence_weight: float = 0.5
-    answerable_threshold: float = 0.2564
     reranker: str = ""
     rerank_depth: int = 20
     device: str = "cpu"
     uploads_dir: Path | None = None
     rank: RankParams = RankParams()
     highlight: HighlightParams = HighlightParams()
+    answerability: AnswerabilityParams = AnswerabilityParams()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -73,3 +73,28 @@ def with_values(group: Any, values: dict[str, str]) -> Any:
     from dataclasses import replace
 
     return replace(group, **{k: kinds[k](v) for k, v in values.items()})
+
+
+@dataclass(frozen=True)
+class AnswerabilityParams:
+    """A logistic model of "the documents answer this question" (qa.answerability).
+
+    The probability is `1 / (1 + exp(-(bias + sum(weight * feature))))`, with the features of
+    `qa.answerability.Evidence`; it is the reported confidence, and a question is answerable
+    when it reaches `threshold`. Fitted by bench/fit_answerability.py (logistic regression over
+    the question sets, reported leave-one-set-out; see docs/evaluation.md).
+    """
+
+    # bench/fit_answerability.py --C 10 --weight 1.5, fitted on seeds, paraphrases,
+    # calibration, mixed and squad2 together (leave-one-set-out figures in docs/evaluation.md)
+    bias: float = -0.7990
+    best_sentence: float = 2.0007
+    dense: float = 4.1590
+    coverage: float = -1.8928
+    known: float = 0.5357
+    type_missing: float = -3.5075
+    margin: float = 0.8243
+    sentence_coverage: float = 1.4121
+    sentence_type_missing: float = -0.3017
+    missing_max: float = -1.5450
+    threshold: float = 0.5

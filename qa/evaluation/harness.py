@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, astuple, dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -45,6 +45,7 @@ class Outcome:
     highlight_hit: bool
     latency_ms: float
     top: str
+    features: tuple[float, ...] = ()  # qa.answerability.Evidence of the answer, for fitting
 
 
 @dataclass(frozen=True)
@@ -122,8 +123,9 @@ def evaluate_questions(engine: Engine, questions: Sequence[Question], mode: str 
         if q.answerable and answer.best and answer.best.highlights:
             highlight_hit = contains(answer.best.highlights[0].text, q.answer or "")
         top = f"{answer.best.source}#{answer.best.paragraph}" if answer.best else ""
+        features = astuple(answer.evidence) if answer.evidence is not None else ()
         outcomes.append(Outcome(q.id, q.question, q.answerable, answer.answerable, answer.confidence, rank,
-                                highlight_hit, latency, top))
+                                highlight_hit, latency, top, features))
     return summarize(mode, outcomes)
 
 
