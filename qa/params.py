@@ -28,6 +28,9 @@ class RankParams:
         exact_token_bonus: for a question naming a code, version or identifier (`E4`, `4.1.2`,
             `QM103`, `SHELFWISE_BACKUP_KEEP`; see qa.exact_tokens), a passage that does not
             hold every one of them exactly gives up this share of its lead (0 turns it off).
+        heading_bonus: a passage under a section heading (not the document title) gains this
+            share of the candidates' score range times the share of the question's IDF weight
+            its heading holds: a heading names what its section is about.
     """
 
     candidates: int = 100
@@ -35,6 +38,7 @@ class RankParams:
     answer_type_bonus: float = 0.2
     lexical_full_share: float = 0.7
     exact_token_bonus: float = 0.5
+    heading_bonus: float = 0.2
 
 
 @dataclass(frozen=True)

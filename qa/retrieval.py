@@ -15,7 +15,9 @@ import numpy as np
 from qa.config import FUSIONS, MODES
 from qa.errors import BadQueryError
 from qa.answer_types import AnswerType, answer_type, holds
+from qa.chunking import CONTEXT_SEPARATOR
 from qa.exact_tokens import exact_tokens, holds_all
+from qa.lexical import content_terms, term_set, tokenize
 from qa.params import RankParams
 from qa.store import StoredIndex
 
@@ -224,6 +226,7 @@ class Retriever:
                                 self._lexical_strength(query, lexical_all)))
         score = self._give_way(score, self.params.answer_type_bonus, self._answer_type_mask(query, rows))
         score = self._give_way(score, self.params.exact_token_bonus, self._exact_mask(query, rows))
+        score = self._heading_lift(query, rows, score)
         order = np.lexsort((rows, -score))  # best first, ties by passage row
         if self.reranker is not None and self.rerank_depth > 0:
             order, score = self._rerank(query, rows, order, score)
@@ -242,6 +245,24 @@ class Retriever:
             return score
         floor = float(score.min())
         return settle(np.where(keeps, score, floor + (score - floor) * (1 - share)))
+
+    def _heading_lift(self, query: str, rows: np.ndarray, score: np.ndarray) -> np.ndarray:
+        """Lift passages whose own section heading holds the question's telling words."""
+        if not self.params.heading_bonus or not len(score):
+            return score
+        chunks = self.index.chunks
+        headings = [chunks[r].context.split(CONTEXT_SEPARATOR)[-1] if CONTEXT_SEPARATOR in chunks[r].context
+                    else "" for r in rows]
+        if not any(headings):
+            return score
+        terms = self.index.lexical.idf(content_terms(tokenize([query])[0]))
+        total = sum(terms.values())
+        if total <= 0:
+            return score
+        shares = np.array([sum(w for t, w in terms.items() if t in term_set(h)) / total if h else 0.0
+                           for h in headings])
+        span = float(score.max() - score.min())
+        return settle(score + self.params.heading_bonus * span * shares)
 
     def _answer_type_mask(self, query: str, rows: np.ndarray) -> np.ndarray | None:
         wanted = answer_type(query)
