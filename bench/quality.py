@@ -1,6 +1,7 @@
 """Answer quality on every question set, dev and held-out side by side, through the real engine.
 
     python bench/quality.py [--held-out mixed calibration] [--beir DIR] [--json] [--set NAME ...]
+                            [--param rank.heading_bonus=0.4 ...]
 
 Each set's collection is indexed under `.cache/quality/` (reused while the documents and
 settings match) and every question is asked through `Engine.ask`, one at a time. Printed per
@@ -21,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa.config import load_settings  # noqa: E402
+from qa.config import PARAM_GROUPS, Settings, load_settings  # noqa: E402
 from qa.evaluation.harness import (QuestionSet, QuestionsReport, evaluate_set, format_table,  # noqa: E402
                                    miss_lines)
 
@@ -34,6 +35,20 @@ SETS = {
     "squad2": (EVAL / "squad2" / "docs", EVAL / "squad2" / "questions.jsonl"),
 }
 DEFAULT_HELD_OUT = ("mixed", "calibration")
+
+
+def with_params(settings: Settings, assignments: list[str]) -> Settings:
+    """`settings` with `group.name=value` assignments applied (a sweep through the real engine)."""
+    from qa.params import with_values
+
+    changes: dict[str, dict[str, str]] = {}
+    for item in assignments:
+        key, _, value = item.partition("=")
+        group, _, name = key.partition(".")
+        if group not in PARAM_GROUPS or not name or not value:
+            raise SystemExit(f"--param {item!r}: write group.name=value, group one of {', '.join(PARAM_GROUPS)}")
+        changes.setdefault(group, {})[name] = value
+    return settings.replace(**{g: with_values(getattr(settings, g), v) for g, v in changes.items()})
 
 
 def question_sets(names, held_out) -> list[QuestionSet]:
@@ -83,10 +98,11 @@ def main() -> None:
     parser.add_argument("--beir", type=Path, default=None, help="a BEIR folder, e.g. ../shared/bench/scifact")
     parser.add_argument("--scratch", type=Path, default=ROOT / ".cache" / "quality", help="index folders")
     parser.add_argument("--json", action="store_true", help="one JSON object per set")
+    parser.add_argument("--param", nargs="*", default=[], help="group.name=value, e.g. rank.heading_bonus=0.4")
     parser.add_argument("--misses", action="store_true", help="also list every question answered wrongly")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    settings = load_settings()
+    settings = with_params(load_settings(), args.param)
     rows = []
     for qset in question_sets(args.set, set(args.held_out)):
         report = evaluate_set(settings, qset, args.scratch)
