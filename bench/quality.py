@@ -1,6 +1,6 @@
 """Answer quality on every question set, dev and held-out side by side, through the real engine.
 
-    python bench/quality.py [--held-out mixed calibration] [--beir DIR] [--json] [--set NAME ...]
+    python bench/quality.py [--held-out NAME ...] [--beir DIR] [--json] [--set NAME ...]
                             [--param rank.heading_bonus=0.4 ...]
 
 Each set's collection is indexed under `.cache/quality/` (reused while the documents and
@@ -34,7 +34,10 @@ SETS = {
     "mixed": (EVAL / "mixed" / "docs", EVAL / "mixed" / "questions.jsonl"),
     "squad2": (EVAL / "squad2" / "docs", EVAL / "squad2" / "questions.jsonl"),
 }
-DEFAULT_HELD_OUT = ("mixed", "calibration")
+# The shipped configuration was chosen with every set in view (the answerable model is fitted
+# on all of them), so none is held out by default; bench/fit_answerability.py reports the
+# verdict leave-one-set-out, and a further set of the mixed recipe is the real held-out test.
+DEFAULT_HELD_OUT: tuple[str, ...] = ()
 
 
 def with_params(settings: Settings, assignments: list[str]) -> Settings:

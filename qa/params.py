@@ -91,14 +91,14 @@ class AnswerabilityParams:
 
     # bench/fit_answerability.py --C 10 --weight 1.5, fitted on seeds, paraphrases,
     # calibration, mixed and squad2 together (leave-one-set-out figures in docs/evaluation.md)
-    bias: float = -0.7990
-    best_sentence: float = 2.0007
-    dense: float = 4.1590
-    coverage: float = -1.8928
-    known: float = 0.5357
-    type_missing: float = -3.5075
-    margin: float = 0.8243
-    sentence_coverage: float = 1.4121
-    sentence_type_missing: float = -0.3017
-    missing_max: float = -1.5450
+    bias: float = -0.7690
+    best_sentence: float = 1.8437
+    dense: float = 4.1921
+    coverage: float = -1.6353
+    known: float = 0.5697
+    type_missing: float = -3.4107
+    margin: float = 0.7645
+    sentence_coverage: float = 1.1485
+    sentence_type_missing: float = -0.3948
+    missing_max: float = -1.5278
     threshold: float = 0.5
