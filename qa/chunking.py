@@ -5,8 +5,9 @@ neighbouring short lines (menus, headings, dates, bylines) so that web-page debr
 one result slot instead of crowding real paragraphs out. Every non-space character of the
 text lands in exactly one passage.
 
-Markdown is cut at its blocks instead (blank-line separated; a fenced code block is one
-block whatever it holds). Heading lines are never passages: they become the `context` of
+Markdown, and HTML and PDF (extracted as Markdown-like text, see qa.formats), are cut at
+their blocks instead (blank-line separated; a fenced code block is one block whatever it
+holds). Heading lines are never passages: they become the `context` of
 the passages under them, which is embedded and indexed with them. Every non-space
 character outside heading lines lands in exactly one passage.
 """

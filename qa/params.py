@@ -7,7 +7,7 @@ Where a value came from is said beside it; docs/evaluation.md has the figures.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, is_dataclass
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 
@@ -63,19 +63,12 @@ class HighlightParams:
     second_sentence_ratio: float = 0.97
 
 
-def params_dict(value: Any) -> dict[str, Any]:
-    """A parameter group as plain values (for the manifest and `--json`)."""
-    return asdict(value) if is_dataclass(value) else dict(value)
-
-
 def with_values(group: Any, values: dict[str, str]) -> Any:
     """`group` with fields replaced by `values` given as text (from `--param name=value`)."""
     kinds = {f.name: type(getattr(group, f.name)) for f in fields(group)}
     unknown = set(values) - kinds.keys()
     if unknown:
         raise ValueError(f"unknown parameter(s) {', '.join(sorted(unknown))}: use {', '.join(kinds)}")
-    from dataclasses import replace
-
     return replace(group, **{k: kinds[k](v) for k, v in values.items()})
 
 
