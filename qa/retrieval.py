@@ -239,12 +239,14 @@ class Retriever:
 
     @staticmethod
     def _give_way(score: np.ndarray, share: float, keeps: np.ndarray | None) -> np.ndarray:
-        """Candidates outside `keeps` (a mask over them, or None for no condition) give up
-        `share` of their lead over the weakest candidate; scores stay within their range."""
+        """Candidates give up `share` of their lead over the weakest candidate times how far
+        they miss the condition (`keeps`: per candidate 1 when met, 0 when not, or the share
+        met; None for no condition); scores stay within their range."""
         if keeps is None or not share or not len(score):
             return score
         floor = float(score.min())
-        return settle(np.where(keeps, score, floor + (score - floor) * (1 - share)))
+        missed = 1.0 - np.asarray(keeps, dtype=np.float64)
+        return settle(floor + (score - floor) * (1 - share * missed))
 
     def _heading_lift(self, query: str, rows: np.ndarray, score: np.ndarray) -> np.ndarray:
         """Lift passages whose own section heading holds the question's telling words."""
@@ -269,12 +271,15 @@ class Retriever:
         return None if wanted is None else self._holding(wanted)[rows]
 
     def _exact_mask(self, query: str, rows: np.ndarray) -> np.ndarray | None:
-        """Which candidates hold every code the question names (heading context included)."""
+        """Per candidate, the share of the codes the question names that it holds exactly
+        (heading context included): a claim naming three genes does not bury an abstract
+        holding two of them as deep as one holding none."""
         tokens = exact_tokens(query)
         if not tokens:
             return None
         chunks = self.index.chunks
-        return np.array([holds_all(f"{chunks[r].context}\n{chunks[r].text}", tokens) for r in rows], dtype=bool)
+        texts = [f"{chunks[r].context}\n{chunks[r].text}" for r in rows]
+        return np.array([sum(holds_all(t, (code,)) for code in tokens) / len(tokens) for t in texts])
 
     def _lexical_strength(self, query: str, lexical_all: np.ndarray) -> float:
         """How far BM25 is trusted for this query (1 = full weight); see RankParams."""
