@@ -6,24 +6,12 @@ keep it stable.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from qa.answer_span import Span
+from qa.answerability import Evidence
 from qa.highlight import Highlight
-
-# Evidence = SENTENCE_WEIGHT * best sentence cosine + COVERAGE_WEIGHT * the share of the
-# question's IDF weight found in the top passage. Confidence squashes it into (0, 1) around
-# the calibrated threshold, so 0.5 is the answerable / not answerable boundary. See README
-# "Answerable or not" for how the weights and the threshold were chosen.
-SENTENCE_WEIGHT = 1.0
-COVERAGE_WEIGHT = 0.5
-# Taken off the evidence when the question asks for a date, a number or a sum
-# (qa.answer_types) and the top passage holds none: it names the topic but cannot answer.
-MISSING_TYPE_PENALTY = 1.0
-CONFIDENCE_SCALE = 0.1
-
 
 @dataclass(frozen=True)
 class Result:
@@ -79,7 +67,9 @@ class Answer:
     confidence: float
     results: tuple[Result, ...]
     notes: tuple[str, ...] = field(default_factory=tuple)
-    several_collections: bool = False  # people then need each result's collection to tell sources apart
+    several_collections: bool = False  # results then name their collection
+    # the features the answerable verdict was computed from (qa.answerability); not in the JSON
+    evidence: Evidence | None = field(default=None, compare=False)
 
     @property
     def best(self) -> Result | None:
@@ -96,17 +86,3 @@ class Answer:
         if self.notes:
             data["notes"] = list(self.notes)
         return data
-
-
-def evidence(best_sentence: float, coverage: float, holds_answer_type: bool = True) -> float:
-    """How strongly the top passage answers: semantic closeness of its best sentence, plus
-    how much of what the question names the passage actually contains, less a penalty when
-    it holds no answer of the kind asked for."""
-    penalty = 0.0 if holds_answer_type else MISSING_TYPE_PENALTY
-    return SENTENCE_WEIGHT * best_sentence + COVERAGE_WEIGHT * coverage - penalty
-
-
-def confidence(evidence_score: float, threshold: float) -> float:
-    """`evidence_score` as a value in (0, 1) that crosses 0.5 at `threshold`."""
-    z = (evidence_score - threshold) / CONFIDENCE_SCALE
-    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))

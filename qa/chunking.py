@@ -5,8 +5,9 @@ neighbouring short lines (menus, headings, dates, bylines) so that web-page debr
 one result slot instead of crowding real paragraphs out. Every non-space character of the
 text lands in exactly one passage.
 
-Markdown is cut at its blocks instead (blank-line separated; a fenced code block is one
-block whatever it holds). Heading lines are never passages: they become the `context` of
+Markdown, and HTML and PDF (extracted as Markdown-like text, see qa.formats), are cut at
+their blocks instead (blank-line separated; a fenced code block is one block whatever it
+holds). Heading lines are never passages: they become the `context` of
 the passages under them, which is embedded and indexed with them. Every non-space
 character outside heading lines lands in exactly one passage.
 """
@@ -25,6 +26,13 @@ TokenCounter = Callable[[str], int]
 
 # Bump when a change here moves passage or sentence boundaries: stored indexes rebuild.
 CHUNKER_VERSION = 4  # 3: Markdown blocks, headings as context; 4: "```lang" inside a fence is code
+# Bump when the extraction or cutting of HTML and PDF changes (qa.formats, qa.pdf_layout):
+# stored indexes rebuild, but documents whose passages are unchanged keep their vectors, so a
+# corpus of plain text (SciFact) is not re-embedded.
+STRUCTURE_VERSION = 1  # 1: HTML and PDF headings as context, PDF furniture dropped
+# Formats cut at Markdown blocks, with heading lines as context (HTML and PDF are extracted
+# as Markdown-like text, see qa.formats).
+STRUCTURED_FORMATS = ("markdown", "html", "pdf")
 CONTEXT_SEPARATOR = " › "
 
 MAX_GROUP_LINES = 8
@@ -234,7 +242,8 @@ def iter_chunks(
     passages in memory at once."""
     text = doc.text
     number = 0
-    units = _markdown_units(text, min_prose_words) if doc.format == "markdown" else _units(text, min_prose_words)
+    structured = doc.format in STRUCTURED_FORMATS
+    units = _markdown_units(text, min_prose_words) if structured else _units(text, min_prose_words)
     for unit in units:
         for start, end in _split_long(text, unit.start, unit.end, max_tokens, count_tokens):
             body = text[start:end]

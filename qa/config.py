@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from qa.errors import BadQueryError
+from qa.params import AnswerabilityParams, HighlightParams, RankParams
 
 MODES = ("hybrid", "dense", "bm25")
 FUSIONS = ("zscore", "minmax", "rrf")
@@ -16,6 +17,8 @@ FUSIONS = ("zscore", "minmax", "rrf")
 # Settings that change what is stored in the index; the manifest records them and a
 # change forces a rebuild.  Everything else only changes how a query is answered.
 INDEX_FIELDS = ("model", "max_chunk_tokens", "min_prose_words")
+# Frozen groups of tuned numbers (qa.params); changed with `replace`, not from the environment.
+PARAM_GROUPS = ("rank", "highlight", "answerability", "spans")
 
 
 @dataclass(frozen=True)
@@ -68,14 +71,14 @@ class Settings:
         rrf_k: the reciprocal-rank fusion constant (60 in Cormack et al. 2009).
         dense_weight: weight of the dense score in hybrid fusion (the rest is BM25).
         sentence_weight: share of a passage's dense score taken from its best sentence.
-        answerable_threshold: evidence score (best-sentence cosine + half the question's
-            term coverage, less a penalty when the top passage holds no answer of the kind
-            asked for) below which a result set is flagged `answerable: false`; fitted by
-            bench/calibrate.py (see README). Reported confidence is 0.5 here.
         reranker: optional cross-encoder path or name; empty means no re-ranking.
         rerank_depth: how many fused candidates the re-ranker re-scores.
         device: torch device for the models.
         spans: how the answer span inside the top highlight is chosen (see `SpanParams`).
+        rank: tuned numbers of the ranking (see qa.params.RankParams).
+        highlight: tuned numbers of the highlighting (see qa.params.HighlightParams).
+        answerability: the model of the answerable verdict and confidence (see
+            qa.params.AnswerabilityParams and qa.answerability).
         uploads_dir: where documents added in the browser or by `POST /api/documents` are
             stored; None means `uploads/` beside the index folder. It is served as one
             more collection once it holds a document.
@@ -100,12 +103,14 @@ class Settings:
     rrf_k: int = 60
     dense_weight: float = 0.6
     sentence_weight: float = 0.5
-    answerable_threshold: float = 0.2564
     reranker: str = ""
     rerank_depth: int = 20
     device: str = "cpu"
     uploads_dir: Path | None = None
     spans: SpanParams = field(default_factory=SpanParams)
+    rank: RankParams = RankParams()
+    highlight: HighlightParams = HighlightParams()
+    answerability: AnswerabilityParams = AnswerabilityParams()
     ray_address: str = ""
     onnx_queries: bool = True
     pdf_page_scale: float = 1.5
@@ -127,6 +132,10 @@ class Settings:
     def uploads_folder(self) -> Path:
         """The uploads folder: `uploads_dir`, or `uploads/` beside the index folder."""
         return Path(self.uploads_dir) if self.uploads_dir is not None else Path(self.index_dir).parent / "uploads"
+
+    def tuned(self) -> dict[str, Any]:
+        """The tuned parameter groups as plain values (recorded in the index manifest)."""
+        return {name: dataclasses.asdict(getattr(self, name)) for name in PARAM_GROUPS}
 
     def index_settings(self) -> dict[str, Any]:
         """The settings that shape the stored index (written into its manifest)."""
@@ -161,7 +170,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **flags: Any) -> Set
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     for f in dataclasses.fields(Settings):
-        if f.name in ("extra", "spans"):
+        if f.name == "extra" or f.name in PARAM_GROUPS:
             continue
         raw = environ.get(f"QA_{f.name.upper()}")
         if raw is not None and raw != "":

@@ -5,7 +5,6 @@ The CLI, the HTTP API, the UI and the evaluation harness are thin shells over it
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import re
 import threading
@@ -18,14 +17,17 @@ from typing import Callable, Mapping, Sequence
 
 from qa import exclusions
 from qa.answer_span import find_answer
-from qa.answers import Answer, Result, confidence, evidence
+from qa.answerability import Reading, is_heading_only, measure, probability, sentence_lacks_answer
+from qa.answers import Answer, Result
 from qa.config import MODES, Settings
 from qa.documents import Collection, Document, content_hash, iter_document_files, load_collection
 from qa.embedding import SentenceTransformerEmbedder, load_embedder, model_name, resolve_model_path
 from qa.errors import BadQueryError, CollectionError, IndexFormatError, QAError, StorageError
 from qa.answer_types import answer_type, holds
-from qa.highlight import highlight_passage, term_overlap
+from qa.exact_tokens import exact_tokens
+from qa.highlight import highlight_passage
 from qa.labels import collection_labels
+from qa.language import looks_english
 from qa.lexical import content_terms, tokenize
 from qa.retrieval import Ranking, Retriever
 from qa.store import LOCK, BuildReport, StoredIndex, build_index, load_index, save_index, stale_reason
@@ -399,45 +401,60 @@ class Engine:
             if was_cut:
                 notes.append(f"question truncated to the model's {self.embedder.max_tokens}-token window")
                 cleaned = cut
+        if not looks_english(cleaned):
+            notes.append(f"the question does not look like English; the model ({getattr(self.embedder, 'name', '')}) "
+                         "reads English, so answers may be missed: ask in English")
         return cleaned, tuple(notes)
 
     def _answer(self, state: _State, question: str, notes: tuple[str, ...], ranking: Ranking) -> Answer:
         idx = state.index
         terms = idx.lexical.idf(content_terms(tokenize([question])[0]))
         wanted = answer_type(question)
-        chunks = [idx.chunks[hit.row] for hit in ranking.hits]
+        # A title or heading alone answers nothing: such passages go after the others.
+        hits = sorted(ranking.hits, key=lambda h: is_heading_only(idx.chunks[h.row].text, idx.chunks[h.row].prose,
+                                                                 idx.document(h.row).title))
+        chunks = [idx.chunks[hit.row] for hit in hits]
         # One tokenizer call for every sentence of every result (the call has a fixed cost).
         flat = tokenize([s for chunk in chunks for s in chunk.sentence_texts()])
         results, pos = [], 0
-        for rank, (hit, chunk) in enumerate(zip(ranking.hits, chunks), start=1):
+        for rank, (hit, chunk) in enumerate(zip(hits, chunks), start=1):
             sentence_terms = [set(t) for t in flat[pos : pos + len(chunk.sentences)]]
             pos += len(chunk.sentences)
             doc = idx.document(hit.row)
             highlights = highlight_passage(
                 chunk.text, chunk.sentences, ranking.query_vector, idx.sentence_vectors[idx.sentence_rows(hit.row)],
-                sentence_terms, terms, wanted,
+                sentence_terms, terms, wanted, params=self.settings.highlight, codes=exact_tokens(question),
             )
             results.append(Result(rank, hit.score, doc.source, doc.title, chunk.paragraph, chunk.start, chunk.end,
                                   chunk.text, tuple(highlights), state.labels[doc.collection],
                                   doc.page_of(chunk.start)))
-        conf = 0.0
-        threshold = self.settings.answerable_threshold
-        if ranking.hits:
-            top_terms = set().union(*(set(t) for t in flat[: len(chunks[0].sentences)]))
-            score = evidence(ranking.hits[0].best_sentence, term_overlap(terms, top_terms), holds(chunks[0].text, wanted))
-            conf = confidence(score, threshold)
-        answerable = bool(results) and conf >= 0.5
-        if answerable and results[0].highlights:
+        conf, found = 0.0, None
+        if hits:
+            found = measure(hits, self._reading(question, wanted, chunks[0], results[0], flat),
+                            terms, set(idx.lexical.known_terms(list(terms))), idx.lexical.max_idf())
+            conf = probability(found, self.settings.answerability)
+        answerable = bool(results) and conf >= self.settings.answerability.threshold
+        if not answerable:  # the closest passages are still listed, but nothing is marked as the answer
+            results = [replace(r, highlights=()) for r in results]
+        elif results[0].highlights:
             results[0] = self._with_answer_span(question, results[0])
         return Answer(question, self._label(state), answerable, conf, tuple(results), notes,
-                      several_collections=len(state.collections) > 1)
+                      several_collections=len(state.collections) > 1, evidence=found)
+
+    @staticmethod
+    def _reading(question: str, wanted, chunk, result: Result, flat: list[list[str]]) -> Reading:
+        """What the top passage holds: its terms (with its headings') and its highlight's."""
+        top = frozenset().union(*(set(t) for t in flat[: len(chunk.sentences)]), *tokenize([chunk.context]))
+        sentence = result.highlights[0].text if result.highlights else ""
+        return Reading(top, sentence, frozenset(tokenize([sentence])[0]), not holds(chunk.text, wanted),
+                       sentence_lacks_answer(sentence, question, wanted))
 
     def _with_answer_span(self, question: str, top: Result) -> Result:
         """The top result with the answer itself marked inside its first highlight, when
         the question asks for a kind of answer that can be found there (qa.answer_span)."""
         sentence = top.highlights[0]
         span = find_answer(question, top.text, sentence.start, sentence.end, self.settings.spans)
-        return top if span is None else dataclasses.replace(top, answer=span)
+        return top if span is None else replace(top, answer=span)
 
     # --- documents -----------------------------------------------------------------------
 

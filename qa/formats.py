@@ -3,14 +3,15 @@
 Citations are offsets into the *extracted* text, which is what the document endpoint and
 "view in document" show. Plain text and Markdown are their own extracted text (offsets match
 the file); HTML keeps its main content only (trafilatura drops menus, footers and other
-boilerplate); PDF text is extracted page by page (pypdf), pages separated by a blank line,
-and each page's starting offset is kept so passages can cite their page.
+boilerplate) as Markdown, so its h1-h6 headings, lists and tables keep their structure; PDF
+text is extracted page by page (pypdf, see qa.pdf_layout), with its headings as Markdown
+heading lines too, and each page's starting offset is kept so passages can cite their page.
+HTML and PDF are then cut into passages like Markdown: headings are context, not passages.
 """
 
 from __future__ import annotations
 
 import io
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,61 +62,39 @@ def extract_html(data: bytes | str) -> Extracted:
 
     html = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
     text = trafilatura.extract(html, include_comments=False, include_tables=True, favor_precision=True,
-                               output_format="txt") or ""
+                               output_format="markdown") or ""
     metadata = trafilatura.extract_metadata(html)
     title = metadata.title.strip() if metadata is not None and metadata.title else None
-    # trafilatura separates blocks with one newline; a blank line makes each its own paragraph.
-    text = re.sub(r"\n+", "\n\n", text.strip())
+    text = text.strip()
     return Extracted(text + "\n" if text else "", title, (), "html")
 
 
 def extract_pdf(data: bytes) -> Extracted:
+    """The pages' text (see qa.pdf_layout: running headers, footers and page numbers
+    dropped, headings as Markdown heading lines, paragraphs reflowed), pages separated by a
+    blank line unless a paragraph runs on over the page break."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
+    from qa.pdf_layout import continues, page_lines, render_pages
+
     try:
         reader = PdfReader(io.BytesIO(data))
-        page_texts = [reflow((page.extract_text() or "").strip()) for page in reader.pages]
+        page_texts = [text.strip() for text in render_pages([page_lines(page) for page in reader.pages])]
         info = reader.metadata
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"unreadable PDF ({exc})") from exc
     starts, parts, pos = [], [], 0
     for text in page_texts:
+        if parts:
+            separator = " " if continues(parts[-1], text) else PAGE_SEPARATOR
+            parts.append(separator)
+            pos += len(separator)
         starts.append(pos)
         parts.append(text)
-        pos += len(text) + len(PAGE_SEPARATOR)
+        pos += len(text)
     title = (info.title or "").strip() if info is not None and info.title else None
-    return Extracted(PAGE_SEPARATOR.join(parts), title or None, tuple(starts), "pdf")
-
-
-WRAPPED_LINE = 0.75  # a line at least this share of the page's longest line was wrapped by the layout
-_SENTENCE_END = re.compile(r"[.!?:;][\"”’')\]]*$")
-
-
-def reflow(page: str) -> str:
-    """A PDF page's lines joined back into paragraphs, paragraphs separated by a blank line.
-
-    PDF text comes out one printed line at a time. A line that fills most of the width was
-    wrapped by the layout and continues on the next line (a hyphen at a wrap is kept and
-    joined directly); a shorter line, or one ending a sentence before a short next line,
-    ends its paragraph. Without this, every printed line would be its own passage.
-    """
-    lines = [line.strip() for line in page.splitlines()]
-    lines = [line for line in lines if line]
-    if not lines:
-        return ""
-    width = max(len(line) for line in lines)
-    out = [lines[0]]
-    for prev, line in zip(lines, lines[1:]):
-        wrapped = len(prev) >= WRAPPED_LINE * width and not (_SENTENCE_END.search(prev) and len(line) < 0.3 * width)
-        if not wrapped:
-            out.append("\n\n")
-        elif prev.endswith("-") and line[:1].islower():
-            pass
-        else:
-            out.append(" ")
-        out.append(line)
-    return "".join(out)
+    return Extracted("".join(parts), title or None, tuple(starts), "pdf")
 
 
 def page_of(pages: tuple[int, ...], offset: int) -> int | None:

@@ -7,7 +7,11 @@ matrix-vector product. Three light lexical signals refine the cosine:
 - echo: a sentence made almost only of the question's own words restates it rather than
   answering it ("My department has two specific roles." for "What are its two roles?");
 - answer type: questions asking how many / when / how much money prefer sentences
-  holding a number, a date or a sum (see qa.answer_types).
+  holding a number, a date or a sum (see qa.answer_types);
+- exact tokens: a question naming a code or version (`E4`, `4.1.2`) prefers the sentence
+  holding it exactly (see qa.exact_tokens).
+
+The weights are `Settings.highlight` (qa.params.HighlightParams).
 """
 
 from __future__ import annotations
@@ -18,13 +22,9 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from qa.answer_types import AnswerType, holds
+from qa.exact_tokens import holds_all
 from qa.lexical import question_stopwords
-
-LEXICAL_WEIGHT = 0.2
-ECHO_WEIGHT = 1.0
-ECHO_FREE = 0.5  # up to this share of a sentence's terms may come from the question unpunished
-ANSWER_TYPE_WEIGHT = 0.1
-SECOND_SENTENCE_RATIO = 0.97  # a runner-up this close to the best is highlighted too
+from qa.params import HighlightParams
 
 @dataclass(frozen=True)
 class Highlight:
@@ -57,14 +57,18 @@ def sentence_scores(
     sentence_terms: Sequence[set[str]],
     query_terms: Mapping[str, float],
     wanted: AnswerType | None,
+    params: HighlightParams = HighlightParams(),
+    codes: tuple[str, ...] = (),
 ) -> np.ndarray:
     scores = (sentence_vectors @ query_vector).astype(np.float64)
     for i, (text, terms) in enumerate(zip(sentences, sentence_terms)):
-        scores[i] += LEXICAL_WEIGHT * term_overlap(query_terms, terms)
+        scores[i] += params.lexical_weight * term_overlap(query_terms, terms)
         if query_terms:
-            scores[i] -= ECHO_WEIGHT * max(0.0, echo(query_terms, terms) - ECHO_FREE)
+            scores[i] -= params.echo_weight * max(0.0, echo(query_terms, terms) - params.echo_free)
         if wanted is not None and holds(text, wanted):
-            scores[i] += ANSWER_TYPE_WEIGHT
+            scores[i] += params.answer_type_weight
+        if codes and holds_all(text, codes):
+            scores[i] += params.exact_token_weight
     return scores
 
 
@@ -77,6 +81,8 @@ def highlight_passage(
     query_terms: Mapping[str, float],
     wanted: AnswerType | None = None,
     max_highlights: int = 2,
+    params: HighlightParams = HighlightParams(),
+    codes: tuple[str, ...] = (),
 ) -> list[Highlight]:
     """The best-answering sentences of one passage, best first.
 
@@ -89,12 +95,15 @@ def highlight_passage(
         query_terms: the question's content terms with their IDF weights.
         wanted: the kind of answer the question asks for (see qa.answer_types), if any.
         max_highlights: at most this many sentences.
+        params: the weights (qa.params.HighlightParams).
+        codes: the codes the question names (qa.exact_tokens).
     """
     if not spans:
         return []
     sentences = [text[s:e] for s, e in spans]
-    scores = sentence_scores(query_vector, sentence_vectors, sentences, sentence_terms, query_terms, wanted)
+    scores = sentence_scores(query_vector, sentence_vectors, sentences, sentence_terms, query_terms, wanted,
+                             params, codes)
     order = np.argsort(-scores, kind="stable")
     best = float(scores[order[0]])
-    chosen = [order[0]] + [i for i in order[1:max_highlights] if best > 0 and scores[i] >= best * SECOND_SENTENCE_RATIO]
+    chosen = [order[0]] + [i for i in order[1:max_highlights] if best > 0 and scores[i] >= best * params.second_sentence_ratio]
     return [Highlight(spans[i][0], spans[i][1], sentences[i], float(scores[i])) for i in chosen]

@@ -161,6 +161,10 @@ class LexicalIndex:
             out[term] = float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
         return out
 
+    def max_idf(self) -> float:
+        """The IDF of a term no passage holds: the highest any term can have."""
+        return float(np.log(1 + (self.size + 0.5) / 0.5))
+
     @property
     def _document_frequencies(self) -> np.ndarray:
         # bm25s keeps a CSC matrix with one column per term: its non-zeros are passages.

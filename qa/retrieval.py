@@ -15,25 +15,20 @@ import numpy as np
 from qa.config import FUSIONS, MODES
 from qa.errors import BadQueryError
 from qa.answer_types import AnswerType, answer_type, holds
+from qa.chunking import CONTEXT_SEPARATOR
+from qa.exact_tokens import exact_tokens, holds_all
+from qa.lexical import content_terms, term_set, tokenize
+from qa.params import RankParams
 from qa.store import StoredIndex
 
 RRF_K = 60  # Cormack, Clarke & Buettcher (2009), "Reciprocal rank fusion outperforms ..."
-CANDIDATES = 100
-SHORT_LINES_PENALTY = 0.75  # menus, dates and headings rank below prose that scores the same
-# For a question asking how many / when / how much money, a passage holding no number, date
-# or sum (qa.answer_types) gives up this share of its lead over the weakest candidate: it
-# cannot answer, yet the neighbour that names the topic often outscores the one holding the
-# figure. Scores stay within the candidates' range.
-ANSWER_TYPE_BONUS = 0.2
-# BM25 takes its full weight in a score fusion only when its best candidate reaches this share
-# of the query's ideal BM25 score (LexicalIndex.ideal_score), and proportionally less below:
-# min-max scaling would otherwise stretch a match on one common word ("DHS") into a full-
-# strength signal, though a paraphrased question's telling words are not in the collection.
-# A passage of average length holding every content term of the question once scores about
-# 1 / (1 + k1) = 0.53 of the ideal. Swept with bench/tune_fusion.py --stage strength and on the
-# seed and paraphrase sets: at 0.7, paraphrases Hit@1 0.676 -> 0.721 and SciFact train nDCG@10
-# unchanged (0.7402 -> 0.7404 in the replay); 0.5 favours SciFact, 0.8-1.0 the paraphrases.
-LEXICAL_FULL_SHARE = 0.7
+# The tuned numbers (candidates, short-lines penalty, answer-type and exact-token bonuses, the
+# BM25 strength share) are in qa.params.RankParams. Why two of them exist: for a question
+# asking how many / when / how much money, the neighbour that names the topic often outscores
+# the passage holding the figure; and min-max scaling would stretch a BM25 match on one
+# common word ("DHS") into a full-strength signal, though a paraphrased question's telling
+# words are not in the collection (a passage of average length holding every content term of
+# the question once scores about 1 / (1 + k1) = 0.53 of the ideal BM25 score).
 # Scores that decide ranks are rounded to this many decimals (in float64): a float32 product
 # gives a row different last digits depending on where it sits in the matrix and which CPU
 # kernel runs, so scores equal in exact arithmetic would otherwise rank differently by machine.
@@ -138,8 +133,7 @@ class Retriever:
 
     def __init__(self, index: StoredIndex, embedder, sentence_weight: float = 0.5,
                  dense_weight: float = 0.6, fusion: str = "minmax", rrf_k: int = RRF_K,
-                 reranker=None, rerank_depth: int = 20, answer_type_bonus: float = ANSWER_TYPE_BONUS,
-                 lexical_full_share: float = LEXICAL_FULL_SHARE) -> None:
+                 reranker=None, rerank_depth: int = 20, params: RankParams = RankParams()) -> None:
         """
         Args:
             index: the loaded index.
@@ -151,10 +145,7 @@ class Retriever:
             reranker: an object with `score(query, passages) -> array` (see qa.rerank),
                 or None for no second stage.
             rerank_depth: how many first-stage hits the re-ranker re-scores.
-            answer_type_bonus: share of the score lead a passage without the wanted answer
-                type loses when the question asks for one (0 turns it off).
-            lexical_full_share: share of the ideal BM25 score at which BM25 takes its full
-                weight in score fusion (0 turns the scaling off).
+            params: the tuned numbers of the ranking (qa.params.RankParams).
         """
         if fusion not in FUSIONS:
             raise BadQueryError(f"unknown fusion {fusion!r}: use one of {', '.join(FUSIONS)}")
@@ -166,8 +157,7 @@ class Retriever:
         self.rrf_k = rrf_k
         self.reranker = reranker
         self.rerank_depth = rerank_depth
-        self.answer_type_bonus = answer_type_bonus
-        self.lexical_full_share = lexical_full_share
+        self.params = params
         self._holds: dict[AnswerType, np.ndarray] = {}  # which passages hold each answer type, on first need
         self._prose = undamped_passages(index)
         starts = index.sentence_start
@@ -183,7 +173,7 @@ class Retriever:
             reranker = load_reranker(settings.reranker, settings.device)
         return cls(index, embedder, sentence_weight=settings.sentence_weight, dense_weight=settings.dense_weight,
                    fusion=settings.fusion, rrf_k=settings.rrf_k, reranker=reranker,
-                   rerank_depth=settings.rerank_depth)
+                   rerank_depth=settings.rerank_depth, params=settings.rank)
 
     def search(self, query: str, k: int, mode: str = "hybrid") -> Ranking:
         return self.search_batch([query], k, mode)[0]
@@ -197,7 +187,7 @@ class Retriever:
 
     def _candidates(self, qv: np.ndarray, lexical: np.ndarray, mode: str, k: int) -> np.ndarray:
         n = len(self.index.chunks)
-        depth = min(n, max(CANDIDATES, k))
+        depth = min(n, max(self.params.candidates, k))
         parts = []
         if mode != "bm25":
             _, ids = self.index.faiss_index.search(qv[None, :].astype(np.float32), depth)
@@ -225,7 +215,7 @@ class Retriever:
         dense, best_sentence = self._dense_scores(qv, rows)
         lexical = settle(lexical_all[rows])
         # Groups of short lines (menus, dates, headings) give way to prose that scores alike.
-        damp = np.where(self._prose[rows], 1.0, SHORT_LINES_PENALTY)
+        damp = np.where(self._prose[rows], 1.0, self.params.short_lines_penalty)
         dense, lexical = settle(dense * damp), settle(lexical * damp)
         if mode == "dense":
             score = dense
@@ -234,11 +224,9 @@ class Retriever:
         else:
             score = settle(fuse(dense, lexical, self.fusion, self.dense_weight, self.rrf_k,
                                 self._lexical_strength(query, lexical_all)))
-        wanted = answer_type(query)
-        if self.answer_type_bonus and len(score) and wanted is not None:
-            floor = float(score.min())
-            score = settle(np.where(self._holding(wanted)[rows], score,
-                                    floor + (score - floor) * (1 - self.answer_type_bonus)))
+        score = self._give_way(score, self.params.answer_type_bonus, self._answer_type_mask(query, rows))
+        score = self._give_way(score, self.params.exact_token_bonus, self._exact_mask(query, rows))
+        score = self._heading_lift(query, rows, score)
         order = np.lexsort((rows, -score))  # best first, ties by passage row
         if self.reranker is not None and self.rerank_depth > 0:
             order, score = self._rerank(query, rows, order, score)
@@ -249,14 +237,59 @@ class Retriever:
         )
         return Ranking(hits, qv)
 
+    @staticmethod
+    def _give_way(score: np.ndarray, share: float, keeps: np.ndarray | None) -> np.ndarray:
+        """Candidates give up `share` of their lead over the weakest candidate times how far
+        they miss the condition (`keeps`: per candidate 1 when met, 0 when not, or the share
+        met; None for no condition); scores stay within their range."""
+        if keeps is None or not share or not len(score):
+            return score
+        floor = float(score.min())
+        missed = 1.0 - np.asarray(keeps, dtype=np.float64)
+        return settle(floor + (score - floor) * (1 - share * missed))
+
+    def _heading_lift(self, query: str, rows: np.ndarray, score: np.ndarray) -> np.ndarray:
+        """Lift passages whose own section heading holds the question's telling words."""
+        if not self.params.heading_bonus or not len(score):
+            return score
+        chunks = self.index.chunks
+        headings = [chunks[r].context.split(CONTEXT_SEPARATOR)[-1] if CONTEXT_SEPARATOR in chunks[r].context
+                    else "" for r in rows]
+        if not any(headings):
+            return score
+        terms = self.index.lexical.idf(content_terms(tokenize([query])[0]))
+        total = sum(terms.values())
+        if total <= 0:
+            return score
+        shares = np.array([sum(w for t, w in terms.items() if t in term_set(h)) / total if h else 0.0
+                           for h in headings])
+        span = float(score.max() - score.min())
+        return settle(score + self.params.heading_bonus * span * shares)
+
+    def _answer_type_mask(self, query: str, rows: np.ndarray) -> np.ndarray | None:
+        wanted = answer_type(query)
+        return None if wanted is None else self._holding(wanted)[rows]
+
+    def _exact_mask(self, query: str, rows: np.ndarray) -> np.ndarray | None:
+        """Per candidate, the share of the codes the question names that it holds exactly
+        (heading context included): a claim naming three genes does not bury an abstract
+        holding two of them as deep as one holding none."""
+        tokens = exact_tokens(query)
+        if not tokens:
+            return None
+        chunks = self.index.chunks
+        texts = [f"{chunks[r].context}\n{chunks[r].text}" for r in rows]
+        return np.array([sum(holds_all(t, (code,)) for code in tokens) / len(tokens) for t in texts])
+
     def _lexical_strength(self, query: str, lexical_all: np.ndarray) -> float:
-        """How far BM25 is trusted for this query (1 = full weight); see LEXICAL_FULL_SHARE."""
-        if self.lexical_full_share <= 0 or not len(lexical_all):
+        """How far BM25 is trusted for this query (1 = full weight); see RankParams."""
+        share = self.params.lexical_full_share
+        if share <= 0 or not len(lexical_all):
             return 1.0
         ideal = self.index.lexical.ideal_score(query)
         if ideal <= 0:
             return 1.0
-        return float(settle(min(1.0, float(lexical_all.max()) / (self.lexical_full_share * ideal))))
+        return float(settle(min(1.0, float(lexical_all.max()) / (share * ideal))))
 
     def _holding(self, kind: AnswerType) -> np.ndarray:
         """Which passages hold an answer of `kind` (computed once per kind)."""

@@ -31,7 +31,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from qa.chunking import CHUNKER_VERSION, embedding_text, iter_chunks
+from qa.chunking import CHUNKER_VERSION, STRUCTURE_VERSION, embedding_text, iter_chunks
 from qa.config import Settings
 from qa.documents import Chunk, Collection, Document
 from qa.embedding import Embedder
@@ -295,7 +295,7 @@ def build_index(
             iter_chunks(doc, settings.max_chunk_tokens, settings.min_prose_words, count_tokens)
         )
         repeated += dropped
-        spans = [(c.start, c.end) for c in doc_chunks]
+        spans = [_layout(c) for c in doc_chunks]
         old = reusable.get(key)
         if old is not None and old[0] == doc.sha256 and old[1] == spans:
             reused[row] = old[2]
@@ -376,6 +376,12 @@ def _collection_name(collection: Collection) -> str:
     return str(collection.documents[0].collection) if collection.documents else ""
 
 
+def _layout(chunk: Chunk) -> tuple:
+    """What a passage's vectors depend on besides the document's bytes: its span, heading
+    context and sentence spans. Old vectors are reused only when all of it is unchanged."""
+    return chunk.start, chunk.end, chunk.context, tuple(tuple(s) for s in chunk.sentences)
+
+
 def _reusable_vectors(previous: StoredIndex | None, embedder: Embedder, settings: Settings):
     """Per document key, and per content hash: (sha256, passage spans, (passage vectors,
     sentence vectors, sentence offsets per passage)) from a compatible index. By hash, a
@@ -389,7 +395,7 @@ def _reusable_vectors(previous: StoredIndex | None, embedder: Embedder, settings
             continue
         first = int(previous.sentence_start[rows[0]])
         sent = slice(first, int(previous.sentence_start[rows[-1] + 1]))
-        spans = [(previous.chunks[r].start, previous.chunks[r].end) for r in rows]
+        spans = [_layout(previous.chunks[r]) for r in rows]
         starts = previous.sentence_start[rows] - first
         entry = (doc.sha256, spans, (previous.passage_vectors[rows], previous.sentence_vectors[sent], starts))
         out[document_key(doc)] = entry
@@ -423,6 +429,8 @@ def _manifest(collections, documents, chunk_doc, embedder, settings, report) -> 
         "dimension": embedder.dimension,
         "settings": settings.index_settings(),
         "chunker_version": CHUNKER_VERSION,
+        "structure_version": STRUCTURE_VERSION,
+        "parameters": settings.tuned(),  # query-time numbers at build time (a record, not a check)
         "lexical": lexical_config(),
         "collections": sorted({str(c.documents[0].collection) for c in collections if c.documents}),
         "documents": [
@@ -466,6 +474,8 @@ def stale_reason(
         return None
     if manifest.get("settings") != settings.index_settings() or manifest.get("chunker_version") != CHUNKER_VERSION:
         return "chunking settings changed"
+    if not vectors_only and manifest.get("structure_version") != STRUCTURE_VERSION:
+        return "HTML and PDF extraction changed"
     if not vectors_only and manifest.get("lexical") != lexical_config():
         return "BM25 settings changed"
     if collections is None:

@@ -211,9 +211,13 @@ def test_bm25_change_rebuilds_bm25_only(tmp_path, embedder, monkeypatch):
 
 
 def test_a_how_many_question_damps_passages_without_a_number(embedder, tmp_path):
-    """For a how-many question, a passage holding no number gives up ANSWER_TYPE_BONUS of its
-    lead over the weakest candidate; the passage holding the figure keeps its score."""
-    from qa.retrieval import ANSWER_TYPE_BONUS
+    """For a how-many question, a passage holding no number gives up RankParams.answer_type_bonus
+    of its lead over the weakest candidate; the passage holding the figure keeps its score."""
+    from dataclasses import replace
+
+    from qa.params import RankParams
+
+    bonus = RankParams().answer_type_bonus
 
     docs = write_docs(tmp_path / "docs", {"shield.txt": (
         "As part of this effort we launched Program Global Shield, an initiative to protect the supply "
@@ -224,12 +228,12 @@ def test_a_how_many_question_damps_passages_without_a_number(embedder, tmp_path)
     engine = Engine.open(Settings(docs=(docs,), index_dir=tmp_path / "index"))
     question = "How many countries participate in Program Global Shield?"
     damped = {engine.index.chunks[h.row].text[:12]: h.score for h in engine.retriever.search(question, 3).hits}
-    plain_retriever = Retriever(engine.index, engine.embedder, answer_type_bonus=0.0)
+    plain_retriever = Retriever(engine.index, engine.embedder, params=replace(RankParams(), answer_type_bonus=0.0))
     plain = {engine.index.chunks[h.row].text[:12]: h.score for h in plain_retriever.search(question, 3).hits}
     floor = min(plain.values())
     assert damped["More than 80"] == pytest.approx(plain["More than 80"])
     for name in ("As part of t", "Program Glob"):
-        assert damped[name] - floor == pytest.approx((plain[name] - floor) * (1 - ANSWER_TYPE_BONUS))
+        assert damped[name] - floor == pytest.approx((plain[name] - floor) * (1 - bonus))
     # A question that does not ask for a quantity is ranked as before.
     other = "Who runs Program Global Shield?"
     assert [h.score for h in engine.retriever.search(other, 3).hits] == pytest.approx(
@@ -255,7 +259,9 @@ def test_bm25_weighs_less_when_the_question_words_are_not_in_the_collection(embe
     weak = retriever._lexical_strength(paraphrase, lexical.scores(paraphrase))
     assert 0.0 <= weak < 0.25 < 0.5 < strong <= 1.0
     # off, the scaling leaves min-max fusion as it was
-    off = Retriever(engine.index, engine.embedder, lexical_full_share=0.0)
+    from qa.params import RankParams
+
+    off = Retriever(engine.index, engine.embedder, params=RankParams(lexical_full_share=0.0))
     assert off._lexical_strength(paraphrase, lexical.scores(paraphrase)) == 1.0
     # every content term of the question, once, in a passage of about average length: about
     # 1 / (1 + k1) of the ideal score

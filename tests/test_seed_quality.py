@@ -28,11 +28,12 @@ def test_held_out_paraphrases_are_found_and_not_refused(seeds_engine):
 def test_paraphrased_development_set_floor(seeds_engine):
     """data/eval/paraphrases.jsonl: 68 answerable questions in other words than the speech's,
     over every paragraph, and 13 unanswerable ones, most of them on topic. The floor sits a
-    little under today's figures (Hit@1 0.721, Hit@5 0.868, 0/68 answerable and 7/13
-    unanswerable flagged)."""
+    little under today's figures (Hit@1 0.721, Hit@5 0.868, 3/68 answerable and 7/13
+    unanswerable flagged; the answerable model fitted on every set, issue 12, trades the
+    0/68 of the seed-fitted threshold for more unanswerable questions flagged elsewhere)."""
     report = evaluate_questions(seeds_engine, load_questions(ROOT / "data" / "eval" / "paraphrases.jsonl"))
     assert report.questions == 81
     assert report.hit_at_1 >= 0.7
     assert report.hit_at_5 >= 0.85
-    assert report.answerable_flagged <= 1
+    assert report.answerable_flagged <= 3
     assert report.unanswerable_flagged >= 6

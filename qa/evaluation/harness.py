@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, astuple, dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+from qa.config import Settings
 from qa.engine import Engine
 from qa.errors import QAError
 from qa.evaluation.metrics import contains, first_hit_rank, hit_at, mean, percentile, reciprocal_rank
@@ -44,6 +45,7 @@ class Outcome:
     highlight_hit: bool
     latency_ms: float
     top: str
+    features: tuple[float, ...] = ()  # qa.answerability.Evidence of the answer, for fitting
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,27 @@ class QuestionsReport:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class QuestionSet:
+    """A question file over one collection folder, and its role in the reported
+    configuration: "dev" (values were fitted on it) or "held-out" (only reported)."""
+
+    name: str
+    docs: Path
+    questions: Path
+    role: str = "dev"
+
+
+def evaluate_set(settings: Settings, qset: QuestionSet, scratch: Path) -> QuestionsReport:
+    """Build (or reuse) `qset`'s index under `scratch` with `settings` and score its questions.
+
+    The index folder is named after the collection, so sets over the same documents share it."""
+    folder = Path(qset.docs).resolve()
+    index_dir = Path(scratch) / f"{folder.parent.name}-{folder.name}-index"
+    engine = Engine.open(settings.replace(docs=(Path(qset.docs),), index_dir=index_dir))
+    return evaluate_questions(engine, load_questions(qset.questions, scored=True))
 
 
 def load_questions(path: Path | str, scored: bool = False) -> list[Question]:
@@ -120,8 +143,9 @@ def evaluate_questions(engine: Engine, questions: Sequence[Question], mode: str 
         if q.answerable and answer.best and answer.best.highlights:
             highlight_hit = contains(answer.best.highlights[0].text, q.answer or "")
         top = f"{answer.best.source}#{answer.best.paragraph}" if answer.best else ""
+        features = astuple(answer.evidence) if answer.evidence is not None else ()
         outcomes.append(Outcome(q.id, q.question, q.answerable, answer.answerable, answer.confidence, rank,
-                                highlight_hit, latency, top))
+                                highlight_hit, latency, top, features))
     return summarize(mode, outcomes)
 
 
@@ -172,12 +196,17 @@ def format_questions_report(reports: Sequence[QuestionsReport], verbose: bool = 
     text = format_table(table)
     if verbose:
         for report in reports:
-            misses = [o for o in report.outcomes if (o.answerable and (o.hit_rank != 1 or not o.highlight_hit))
-                      or o.answerable != o.flagged_answerable]
-            for o in misses:
-                text += (f"\n[{report.mode}] {o.id}: rank={o.hit_rank} highlight={'ok' if o.highlight_hit else 'miss'} "
-                         f"answerable={o.flagged_answerable} conf={o.confidence:.3f} top={o.top}  {o.question}")
+            text += "".join(f"\n[{report.mode}] {line}" for line in miss_lines(report))
     return text
+
+
+def miss_lines(report: QuestionsReport) -> list[str]:
+    """One line per question answered wrongly: a missed passage or highlight, or a wrong
+    answerable verdict."""
+    misses = [o for o in report.outcomes if (o.answerable and (o.hit_rank != 1 or not o.highlight_hit))
+              or o.answerable != o.flagged_answerable]
+    return [f"{o.id}: rank={o.hit_rank} highlight={'ok' if o.highlight_hit else 'miss'} "
+            f"answerable={o.flagged_answerable} conf={o.confidence:.3f} top={o.top}  {o.question}" for o in misses]
 
 
 def format_table(rows: Sequence[Sequence[str]]) -> str:

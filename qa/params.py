@@ -1,0 +1,97 @@
+"""Tuned numbers, grouped by the stage that reads them; `Settings` holds one of each.
+
+Each group is a frozen dataclass so a sweep is `settings.replace(rank=replace(settings.rank,
+...))` through the real engine, and the index manifest records the values it was built with.
+Where a value came from is said beside it; docs/evaluation.md has the figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RankParams:
+    """How the retriever orders candidates (qa.retrieval).
+
+    Attributes:
+        candidates: how many passages each of dense and BM25 contributes before fusion.
+        short_lines_penalty: factor on the scores of groups of short lines (menus, dates,
+            headings), so they rank below prose that scores the same.
+        answer_type_bonus: for a question asking how many / when / how much money, a passage
+            holding no number, date or sum gives up this share of its lead over the weakest
+            candidate (0 turns it off).
+        lexical_full_share: BM25 takes its full weight in score fusion only when its best
+            candidate reaches this share of the query's ideal BM25 score, proportionally less
+            below (0 turns the scaling off). Swept on the seeds, paraphrases and SciFact train.
+        exact_token_bonus: for a question naming a code, version or identifier (`E4`, `4.1.2`,
+            `QM103`, `SHELFWISE_BACKUP_KEEP`; see qa.exact_tokens), a passage that does not
+            hold every one of them exactly gives up this share of its lead (0 turns it off).
+        heading_bonus: a passage under a section heading (not the document title) gains this
+            share of the candidates' score range times the share of the question's IDF weight
+            its heading holds: a heading names what its section is about.
+    """
+
+    candidates: int = 100
+    short_lines_penalty: float = 0.75
+    answer_type_bonus: float = 0.2
+    lexical_full_share: float = 0.7
+    exact_token_bonus: float = 0.35  # 0.5 cost SciFact train 0.7427 -> 0.7393; 0.2 lost a code question of mixed
+    heading_bonus: float = 0.2
+
+
+@dataclass(frozen=True)
+class HighlightParams:
+    """How sentences inside a passage are scored for highlighting (qa.highlight).
+
+    Attributes:
+        lexical_weight: weight of the share of the question's IDF weight in the sentence.
+        echo_weight: penalty per unit of echo above `echo_free` (a sentence made of the
+            question's own words restates it rather than answering it).
+        echo_free: share of a sentence's terms that may come from the question unpunished.
+        answer_type_weight: bonus of a sentence holding the kind of answer asked for.
+        exact_token_weight: bonus of a sentence holding the question's codes exactly.
+        second_sentence_ratio: a runner-up this close to the best is highlighted too.
+    """
+
+    lexical_weight: float = 0.2
+    echo_weight: float = 1.0
+    echo_free: float = 0.5
+    answer_type_weight: float = 0.1
+    exact_token_weight: float = 0.3
+    second_sentence_ratio: float = 0.97
+
+
+def with_values(group: Any, values: dict[str, str]) -> Any:
+    """`group` with fields replaced by `values` given as text (from `--param name=value`)."""
+    kinds = {f.name: type(getattr(group, f.name)) for f in fields(group)}
+    unknown = set(values) - kinds.keys()
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {', '.join(sorted(unknown))}: use {', '.join(kinds)}")
+    return replace(group, **{k: kinds[k](v) for k, v in values.items()})
+
+
+@dataclass(frozen=True)
+class AnswerabilityParams:
+    """A logistic model of "the documents answer this question" (qa.answerability).
+
+    The probability is `1 / (1 + exp(-(bias + sum(weight * feature))))`, with the features of
+    `qa.answerability.Evidence`; it is the reported confidence, and a question is answerable
+    when it reaches `threshold`. Fitted by bench/fit_answerability.py (logistic regression over
+    the question sets, reported leave-one-set-out; see docs/evaluation.md).
+    """
+
+    # bench/fit_answerability.py --C 10 --weight 1.5, fitted on seeds, paraphrases,
+    # calibration, mixed and squad2 together (leave-one-set-out figures in docs/evaluation.md)
+    bias: float = -0.7690
+    best_sentence: float = 1.8437
+    dense: float = 4.1921
+    coverage: float = -1.6353
+    known: float = 0.5697
+    type_missing: float = -3.4107
+    margin: float = 0.7645
+    sentence_coverage: float = 1.1485
+    sentence_type_missing: float = -0.3948
+    missing_max: float = -1.5278
+    threshold: float = 0.5

@@ -1,0 +1,79 @@
+"""The answerable verdict means it: greetings and off-topic questions are flagged, their
+results still list the closest passages but mark nothing as the answer; a title or heading
+alone never answers; a question in another language gets a note. Real model, real index."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import pytest
+
+from conftest import write_docs
+from qa.answerability import Evidence, FEATURES, is_heading_only, probability, sentence_lacks_answer
+from qa.config import Settings
+from qa.engine import Engine
+from qa.language import looks_english
+from qa.params import AnswerabilityParams
+
+
+@pytest.mark.parametrize("question", ["hello", "Who won the 1998 FIFA World Cup?",
+                                      "What is the capital city of Australia?"])
+def test_greetings_and_off_topic_questions_are_flagged_without_highlights(seeds_engine, question):
+    answer = seeds_engine.ask(question)
+    assert not answer.answerable and answer.confidence < 0.5
+    assert answer.results, "the closest passages are still listed"
+    data = answer.to_dict()
+    assert all(r["highlights"] == [] for r in data["results"])
+
+
+def test_an_answerable_question_keeps_its_highlight(seeds_engine):
+    answer = seeds_engine.ask("Where did Secretary Napolitano give her remarks on international partnerships?")
+    assert answer.answerable and answer.confidence >= 0.5
+    assert answer.best.highlights and answer.evidence is not None
+
+
+def test_the_confidence_is_the_fitted_model_of_the_evidence():
+    params = AnswerabilityParams()
+    zero = Evidence(*([0.0] * len(FEATURES)))
+    assert probability(zero, params) == pytest.approx(1 / (1 + 2.718281828459045 ** -params.bias))
+    assert set(FEATURES) <= {f.name for f in fields(AnswerabilityParams)}
+    strong = Evidence(0.9, 0.9, 1.0, 1.0, 0.0, 0.5, 1.0, 0.0, 0.0)
+    weak = Evidence(0.1, 0.1, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0)
+    assert probability(strong, params) > 0.9 > 0.1 > probability(weak, params)
+
+
+def test_a_who_question_wants_a_name_the_question_does_not_have():
+    assert sentence_lacks_answer("The council chooses a mayor every May.", "Who is the mayor?", None)
+    assert not sentence_lacks_answer("The mayor is Ann Price.", "Who is the mayor?", None)
+
+
+def test_a_title_alone_is_listed_after_the_passages_that_can_answer(tmp_path, embedder):
+    docs = write_docs(tmp_path / "docs", {"rock.txt": (
+        "Bell Rock Lighthouse\n\n"
+        "The lighthouse on the Bell Rock off the coast of Angus was built between 1807 and 1810 by Robert "
+        "Stevenson, to plans that John Rennie revised.\n\n"
+        "It is the oldest surviving sea-washed lighthouse in the world and still guides ships today.\n")})
+    engine = Engine.open(Settings(docs=(docs,), index_dir=tmp_path / "index"))
+    answer = engine.ask("Who built the Bell Rock Lighthouse?")
+    assert "Robert Stevenson" in answer.best.text
+    assert answer.results[-1].text.strip() == "Bell Rock Lighthouse"
+    assert is_heading_only("Bell Rock Lighthouse", False, "Bell Rock Lighthouse")
+    assert not is_heading_only("It is the oldest lighthouse.", True, "Bell Rock Lighthouse")
+
+
+@pytest.mark.parametrize("question,english", [
+    ("Wie lange dauert die Überfahrt nach Valmora?", False),
+    ("Quelle est la capitale de la France ?", False),
+    ("Сколько стоит билет?", False),
+    ("What does the café in Málaga serve?", True),
+    ("Kestrel Ford population 2021", True),
+    ("hello", True),
+])
+def test_the_language_check(question, english):
+    assert looks_english(question) is english
+
+
+def test_a_question_in_another_language_gets_a_note(seeds_engine):
+    note = [n for n in seeds_engine.ask("Wer hat die Rede in Paris gehalten?").notes if "English" in n]
+    assert note and "all-MiniLM-L6-v2" in note[0]
+    assert not [n for n in seeds_engine.ask("Who gave the speech in Paris?").notes if "English" in n]
