@@ -289,7 +289,9 @@ def document_from_bytes(data: bytes, source: str, collection: str, warnings: lis
         extracted = formats.extract_pdf(data)
         if not extracted.text.strip():
             raise ValueError("no text (scanned PDF?)")
-        title = extracted.title or first_heading(extracted.text) or guess_title(extracted.text, fallback)
+        # headings found by type size come as Markdown heading lines (qa.pdf_layout)
+        title = (extracted.title or markdown.first_heading(extracted.text) or first_heading(extracted.text)
+                 or guess_title(extracted.text, fallback))
         return Document(source, collection, title, extracted.text, content_hash(data), kind, extracted.pages)
     if looks_binary(data):
         raise ValueError("binary content in a text file")
