@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from qa.answer_types import SpanKind, span_kind
-from qa.config import SpanParams
+from qa.params import SpanParams
 from qa.lexical import content_terms, tokenize
 from qa.span_patterns import COMMON_WORDS, DATE_LEAD, NAME_JOINERS, PATTERNS, TITLES, WORD, YEAR
 

@@ -203,6 +203,12 @@ def ensure_onnx_export(settings: Settings, embedder: SentenceTransformerEmbedder
         log.warning("questions keep using torch: cannot export the model to ONNX (%s)", exc)
 
 
+def document_embedder(settings: Settings):
+    """What a build encodes documents with: the torch model (loaded on first need when
+    questions are answered through ONNX), or Ray when the settings name a cluster."""
+    return build_embedder(settings, load_embedder(settings.model, settings.device))
+
+
 def build_embedder(settings: Settings, embedder):
     """The embedder a build encodes documents with: `embedder` itself, or one that sends the
     documents to Ray when `settings.ray_address` names a cluster (or `local`)."""
@@ -360,7 +366,7 @@ class Engine:
         if embedder is None:
             embedder = load_embedder(settings.model, settings.device)
         index, report = open_index(settings, embedder, collections, progress,
-                                   build_with=lambda: build_embedder(settings, load_embedder(settings.model, settings.device)))
+                                   build_with=lambda: document_embedder(settings))
         return cls(settings, index, embedder, report)
 
     def export_for_fast_start(self) -> None:
@@ -548,15 +554,10 @@ class Engine:
     def _reindex(self, progress: Callable[[float, str], None] | None) -> BuildReport | None:
         """Bring the index up to date with the folders and swap the new state in."""
         index, report = open_index(self.settings, self.embedder, served_collections(self.settings),
-                                   progress=progress is not None, build_with=self._document_embedder)
+                                   progress=progress is not None, build_with=lambda: document_embedder(self.settings))
         self._state = _State.of(index, Retriever.from_settings(index, self.embedder, self.settings),
                                 report or self._state.report)
         return report
-
-    def _document_embedder(self):
-        """What a rebuild encodes documents with: the torch model (loaded on first need when
-        questions are answered through ONNX), or Ray when the settings name a cluster."""
-        return build_embedder(self.settings, load_embedder(self.settings.model, self.settings.device))
 
     def status(self) -> Status:
         state = self._state

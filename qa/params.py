@@ -95,3 +95,33 @@ class AnswerabilityParams:
     sentence_type_missing: float = -0.3948
     missing_max: float = -1.5278
     threshold: float = 0.5
+
+
+@dataclass(frozen=True)
+class SpanParams:
+    """How qa.answer_span picks the answer inside the highlighted sentence: the candidate
+    with the fewest words between it and a question word, plus these penalties (in words).
+    Fitted by bench/answer_spans.py on the seed, paraphrase and SQuAD 2.0 questions.
+
+    Attributes:
+        punctuation_gap: what a punctuation mark between a candidate and a question
+            word adds to their distance, as a content word does (a comma or bracket
+            often ends the phrase the answer belongs to).
+        counted_noun_window: a number reaches to the question's noun within this many
+            words ("75 different countries" for "how many countries").
+        counted_noun_bonus: taken off the distance of a number followed by the counted
+            noun ("400 people" for "How many people ...?").
+        single_word_name_penalty: a one-word name asked for by "who" ("Thank" vs "Vice
+            Admiral Laborde").
+        person_subject_bonus: taken off the distance of a name that opens the sentence
+            when the question asks "who": the subject is who did it.
+        max_asked_share: a candidate more than this share of whose words are the
+            question's own restates the question and is dropped.
+    """
+
+    punctuation_gap: float = 1.0
+    counted_noun_window: int = 2
+    counted_noun_bonus: float = 1.0
+    single_word_name_penalty: float = 1.0
+    person_subject_bonus: float = 2.0
+    max_asked_share: float = 0.5

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from qa.answer_span import Span, find_answer
 from qa.answer_types import SpanKind, span_kind
 from qa.cli import app
-from qa.config import SpanParams
+from qa.params import SpanParams
 from qa.evaluation.metrics import span_hit
 from qa.render import render_answer
 from tests.conftest import SEEDS
