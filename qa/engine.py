@@ -10,10 +10,11 @@ import re
 import threading
 import time
 import unicodedata
-from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
+
+import numpy as np
 
 from qa import exclusions
 from qa.answer_span import find_answer
@@ -279,10 +280,10 @@ class _State:
     @classmethod
     def of(cls, index: StoredIndex, retriever: Retriever, report: BuildReport | None) -> "_State":
         collections = tuple(dict.fromkeys(d.collection for d in index.documents))
-        counts = Counter(index.chunk_doc.tolist())
+        counts = index.passage_counts()
         return cls(index, retriever, report, collections,
                    {(d.collection, d.source): d for d in index.documents},
-                   {(d.collection, d.source): counts.get(row, 0) for row, d in enumerate(index.documents)},
+                   {(d.collection, d.source): int(counts[row]) for row, d in enumerate(index.documents)},
                    collection_labels(collections))
 
     def folder(self, label: str) -> str | None:
@@ -414,21 +415,24 @@ class Engine:
 
     def _answer(self, state: _State, question: str, notes: tuple[str, ...], ranking: Ranking) -> Answer:
         idx = state.index
-        terms = idx.lexical.idf(content_terms(tokenize([question])[0]))
+        lexical = idx.lexical_stats
+        terms = lexical.idf(content_terms(tokenize([question])[0]))
         wanted = answer_type(question)
+        rows = np.array([hit.row for hit in ranking.hits], dtype=np.int64)
+        by_row = dict(zip(rows.tolist(), zip(idx.chunks_at(rows), idx.document_rows(rows).tolist())))
         # A title or heading alone answers nothing: such passages go after the others.
-        hits = sorted(ranking.hits, key=lambda h: is_heading_only(idx.chunks[h.row].text, idx.chunks[h.row].prose,
-                                                                 idx.document(h.row).title))
-        chunks = [idx.chunks[hit.row] for hit in hits]
+        hits = sorted(ranking.hits, key=lambda h: is_heading_only(by_row[h.row][0].text, by_row[h.row][0].prose,
+                                                                 idx.documents[by_row[h.row][1]].title))
+        chunks = [by_row[hit.row][0] for hit in hits]
         # One tokenizer call for every sentence of every result (the call has a fixed cost).
         flat = tokenize([s for chunk in chunks for s in chunk.sentence_texts()])
         results, pos = [], 0
         for rank, (hit, chunk) in enumerate(zip(hits, chunks), start=1):
             sentence_terms = [set(t) for t in flat[pos : pos + len(chunk.sentences)]]
             pos += len(chunk.sentences)
-            doc = idx.document(hit.row)
+            doc = idx.documents[by_row[hit.row][1]]
             highlights = highlight_passage(
-                chunk.text, chunk.sentences, ranking.query_vector, idx.sentence_vectors[idx.sentence_rows(hit.row)],
+                chunk.text, chunk.sentences, ranking.query_vector, idx.sentence_vectors_of(hit.row),
                 sentence_terms, terms, wanted, params=self.settings.highlight, codes=exact_tokens(question),
             )
             results.append(Result(rank, hit.score, doc.source, doc.title, chunk.paragraph, chunk.start, chunk.end,
@@ -437,7 +441,7 @@ class Engine:
         conf, found = 0.0, None
         if hits:
             found = measure(hits, self._reading(question, wanted, chunks[0], results[0], flat),
-                            terms, set(idx.lexical.known_terms(list(terms))), idx.lexical.max_idf())
+                            terms, set(lexical.known_terms(list(terms))), lexical.max_idf())
             conf = probability(found, self.settings.answerability)
         answerable = bool(results) and conf >= self.settings.answerability.threshold
         if not answerable:  # the closest passages are still listed, but nothing is marked as the answer
@@ -562,7 +566,7 @@ class Engine:
     def status(self) -> Status:
         state = self._state
         m = state.index.manifest
-        return Status(len(state.index.documents), len(state.index.chunks), m.get("model", ""),
+        return Status(len(state.index.documents), state.index.passages, m.get("model", ""),
                       m.get("created", ""), float(m.get("build_seconds", 0.0)), self._label(state))
 
 

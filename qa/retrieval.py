@@ -14,12 +14,13 @@ import numpy as np
 
 from qa.config import FUSIONS, MODES
 from qa.errors import BadQueryError
-from qa.answer_types import AnswerType, answer_type, holds
+from qa.answer_types import answer_type
+from qa.backend import PassageStore
 from qa.chunking import CONTEXT_SEPARATOR
 from qa.exact_tokens import exact_tokens, holds_all
 from qa.lexical import content_terms, term_set, tokenize
 from qa.params import RankParams
-from qa.store import StoredIndex
+from qa.documents import Chunk
 
 RRF_K = 60  # Cormack, Clarke & Buettcher (2009), "Reciprocal rank fusion outperforms ..."
 # The tuned numbers (candidates, short-lines penalty, answer-type and exact-token bonuses, the
@@ -61,15 +62,6 @@ class Ranking:
 
     hits: tuple[Hit, ...]
     query_vector: np.ndarray
-
-
-def undamped_passages(index: StoredIndex) -> np.ndarray:
-    """Which passages rank without the short-lines penalty: prose, and a passage that is
-    exactly its document's title (it names what the whole document is about; in a
-    collection of abstracts it is often the best single passage)."""
-    titles = [d.title.strip() for d in index.documents]
-    return np.array([c.prose or c.text.strip() == titles[int(d)] for c, d in zip(index.chunks, index.chunk_doc)],
-                    dtype=bool)
 
 
 def settle(x: np.ndarray) -> np.ndarray:
@@ -129,14 +121,14 @@ def fuse(dense: np.ndarray, lexical: np.ndarray, method: str, dense_weight: floa
 
 
 class Retriever:
-    """Dense, BM25 and hybrid ranking over one StoredIndex."""
+    """Dense, BM25 and hybrid ranking over one store (qa.backend.PassageStore)."""
 
-    def __init__(self, index: StoredIndex, embedder, sentence_weight: float = 0.5,
+    def __init__(self, index: PassageStore, embedder, sentence_weight: float = 0.5,
                  dense_weight: float = 0.6, fusion: str = "minmax", rrf_k: int = RRF_K,
                  reranker=None, rerank_depth: int = 20, params: RankParams = RankParams()) -> None:
         """
         Args:
-            index: the loaded index.
+            index: the store the candidates and their scores come from (qa.backend).
             embedder: encodes the questions.
             sentence_weight: share of a passage's dense score taken from its best sentence.
             dense_weight: weight of the dense side in `minmax` / `zscore` fusion.
@@ -158,13 +150,9 @@ class Retriever:
         self.reranker = reranker
         self.rerank_depth = rerank_depth
         self.params = params
-        self._holds: dict[AnswerType, np.ndarray] = {}  # which passages hold each answer type, on first need
-        self._prose = undamped_passages(index)
-        starts = index.sentence_start
-        self._sentence_counts = np.diff(starts)
 
     @classmethod
-    def from_settings(cls, index: StoredIndex, embedder, settings) -> "Retriever":
+    def from_settings(cls, index: PassageStore, embedder, settings) -> "Retriever":
         """A retriever configured by `Settings` (loading the re-ranker when one is named)."""
         reranker = None
         if settings.reranker:
@@ -185,37 +173,30 @@ class Retriever:
         vectors = self.embedder.encode_queries(list(queries))
         return [self._rank(query, qv, k, mode) for query, qv in zip(queries, vectors)]
 
-    def _candidates(self, qv: np.ndarray, lexical: np.ndarray, mode: str, k: int) -> np.ndarray:
-        n = len(self.index.chunks)
-        depth = min(n, max(self.params.candidates, k))
-        parts = []
+    def _candidates(self, query: str, qv: np.ndarray, mode: str, k: int) -> tuple[np.ndarray, float]:
+        """The union of the dense and BM25 top lists, and the best BM25 score of all."""
+        depth = min(self.index.passages, max(self.params.candidates, k))
+        parts, lexical_best = [], 0.0
         if mode != "bm25":
-            _, ids = self.index.faiss_index.search(qv[None, :].astype(np.float32), depth)
-            parts.append(ids[0][ids[0] >= 0])
+            parts.append(self.index.dense_candidates(qv, depth))
+        lexical_rows, lexical_best = self.index.lexical_candidates(query, depth)
         if mode != "dense":
-            parts.append(np.argpartition(-lexical, depth - 1)[:depth] if depth < n else np.arange(n))
-        return np.unique(np.concatenate(parts))
+            parts.append(lexical_rows)
+        return np.unique(np.concatenate(parts)).astype(np.int64), lexical_best
 
     def _dense_scores(self, qv: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        idx = self.index
-        qv = np.asarray(qv, dtype=np.float64)
-        passage = idx.passage_vectors[rows].astype(np.float64) @ qv
-        counts = self._sentence_counts[rows]
-        offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        # every sentence row of every candidate, in one gather (a passage has at least one)
-        sent_rows = np.repeat(idx.sentence_start[rows] - offsets, counts) + np.arange(int(counts.sum()))
-        sims = idx.sentence_vectors[sent_rows].astype(np.float64) @ qv
-        best = settle(np.maximum.reduceat(sims, offsets))
+        passage, sentence = self.index.dense_scores(qv, rows)
+        best = settle(sentence)
         w = self.sentence_weight
         return settle((1 - w) * settle(passage) + w * best), best
 
     def _rank(self, query: str, qv: np.ndarray, k: int, mode: str) -> Ranking:
-        lexical_all = self.index.lexical.scores(query)
-        rows = self._candidates(qv, lexical_all, mode, k)
+        rows, lexical_best = self._candidates(query, qv, mode, k)
+        chunks = self.index.chunks_at(rows)
         dense, best_sentence = self._dense_scores(qv, rows)
-        lexical = settle(lexical_all[rows])
+        lexical = settle(self.index.lexical_scores(query, rows))
         # Groups of short lines (menus, dates, headings) give way to prose that scores alike.
-        damp = np.where(self._prose[rows], 1.0, self.params.short_lines_penalty)
+        damp = np.where(self.index.undamped(rows), 1.0, self.params.short_lines_penalty)
         dense, lexical = settle(dense * damp), settle(lexical * damp)
         if mode == "dense":
             score = dense
@@ -223,13 +204,13 @@ class Retriever:
             score = lexical
         else:
             score = settle(fuse(dense, lexical, self.fusion, self.dense_weight, self.rrf_k,
-                                self._lexical_strength(query, lexical_all)))
+                                self._lexical_strength(query, lexical_best)))
         score = self._give_way(score, self.params.answer_type_bonus, self._answer_type_mask(query, rows))
-        score = self._give_way(score, self.params.exact_token_bonus, self._exact_mask(query, rows))
-        score = self._heading_lift(query, rows, score)
+        score = self._give_way(score, self.params.exact_token_bonus, self._exact_mask(query, chunks))
+        score = self._heading_lift(query, chunks, score)
         order = np.lexsort((rows, -score))  # best first, ties by passage row
         if self.reranker is not None and self.rerank_depth > 0:
-            order, score = self._rerank(query, rows, order, score)
+            order, score = self._rerank(query, rows, chunks, order, score)
         order = order[:k]
         hits = tuple(
             Hit(int(rows[i]), float(score[i]), float(dense[i]), float(lexical[i]), float(best_sentence[i]))
@@ -248,16 +229,14 @@ class Retriever:
         missed = 1.0 - np.asarray(keeps, dtype=np.float64)
         return settle(floor + (score - floor) * (1 - share * missed))
 
-    def _heading_lift(self, query: str, rows: np.ndarray, score: np.ndarray) -> np.ndarray:
+    def _heading_lift(self, query: str, chunks: Sequence[Chunk], score: np.ndarray) -> np.ndarray:
         """Lift passages whose own section heading holds the question's telling words."""
         if not self.params.heading_bonus or not len(score):
             return score
-        chunks = self.index.chunks
-        headings = [chunks[r].context.split(CONTEXT_SEPARATOR)[-1] if CONTEXT_SEPARATOR in chunks[r].context
-                    else "" for r in rows]
+        headings = [c.context.split(CONTEXT_SEPARATOR)[-1] if CONTEXT_SEPARATOR in c.context else "" for c in chunks]
         if not any(headings):
             return score
-        terms = self.index.lexical.idf(content_terms(tokenize([query])[0]))
+        terms = self.index.lexical_stats.idf(content_terms(tokenize([query])[0]))
         total = sum(terms.values())
         if total <= 0:
             return score
@@ -268,40 +247,33 @@ class Retriever:
 
     def _answer_type_mask(self, query: str, rows: np.ndarray) -> np.ndarray | None:
         wanted = answer_type(query)
-        return None if wanted is None else self._holding(wanted)[rows]
+        return None if wanted is None else self.index.holds(wanted, rows)
 
-    def _exact_mask(self, query: str, rows: np.ndarray) -> np.ndarray | None:
+    def _exact_mask(self, query: str, chunks: Sequence[Chunk]) -> np.ndarray | None:
         """Per candidate, the share of the codes the question names that it holds exactly
         (heading context included): a claim naming three genes does not bury an abstract
         holding two of them as deep as one holding none."""
         tokens = exact_tokens(query)
         if not tokens:
             return None
-        chunks = self.index.chunks
-        texts = [f"{chunks[r].context}\n{chunks[r].text}" for r in rows]
+        texts = [f"{c.context}\n{c.text}" for c in chunks]
         return np.array([sum(holds_all(t, (code,)) for code in tokens) / len(tokens) for t in texts])
 
-    def _lexical_strength(self, query: str, lexical_all: np.ndarray) -> float:
+    def _lexical_strength(self, query: str, lexical_best: float) -> float:
         """How far BM25 is trusted for this query (1 = full weight); see RankParams."""
         share = self.params.lexical_full_share
-        if share <= 0 or not len(lexical_all):
+        if share <= 0 or not self.index.passages:
             return 1.0
-        ideal = self.index.lexical.ideal_score(query)
+        ideal = self.index.lexical_stats.ideal_score(query)
         if ideal <= 0:
             return 1.0
-        return float(settle(min(1.0, float(lexical_all.max()) / (share * ideal))))
+        return float(settle(min(1.0, lexical_best / (share * ideal))))
 
-    def _holding(self, kind: AnswerType) -> np.ndarray:
-        """Which passages hold an answer of `kind` (computed once per kind)."""
-        if kind not in self._holds:
-            self._holds[kind] = np.array([holds(c.text, kind) for c in self.index.chunks], dtype=bool)
-        return self._holds[kind]
-
-    def _rerank(self, query: str, rows: np.ndarray, order: np.ndarray, score: np.ndarray):
+    def _rerank(self, query: str, rows: np.ndarray, chunks: Sequence[Chunk], order: np.ndarray, score: np.ndarray):
         """Re-order the first `rerank_depth` hits by the cross-encoder's scores; the rest keep
         their order, with scores shifted to stay below the re-ranked block."""
         top, tail = order[: self.rerank_depth], order[self.rerank_depth :]
-        ce = np.asarray(self.reranker.score(query, [self.index.chunks[r].text for r in rows[top]]), dtype=np.float64)
+        ce = np.asarray(self.reranker.score(query, [chunks[i].text for i in top]), dtype=np.float64)
         new = np.array(score, dtype=np.float64)
         block = np.lexsort((rows[top], -ce))
         new[top] = ce

@@ -31,6 +31,8 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from qa.answer_types import AnswerType
+from qa.answer_types import holds as holds_answer
 from qa.chunking import CHUNKER_VERSION, STRUCTURE_VERSION, embedding_text, iter_chunks
 from qa.config import Settings
 from qa.documents import Chunk, Collection, Document
@@ -60,6 +62,9 @@ class StoredIndex:
     lexical: LexicalIndex
     manifest: dict[str, Any]
     faiss_index: Any = field(default=None, repr=False)
+    _undamped: np.ndarray | None = field(default=None, init=False, repr=False)
+    _holds: dict = field(default_factory=dict, init=False, repr=False)
+    _last_lexical: tuple = field(default=("", None), init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.faiss_index is None:
@@ -74,6 +79,75 @@ class StoredIndex:
 
     def sentence_rows(self, chunk_row: int) -> slice:
         return slice(int(self.sentence_start[chunk_row]), int(self.sentence_start[chunk_row + 1]))
+
+    # --- the query path (qa.backend.PassageStore) ---------------------------------------------
+
+    @property
+    def passages(self) -> int:
+        return len(self.chunks)
+
+    @property
+    def lexical_stats(self) -> LexicalIndex:
+        return self.lexical
+
+    def chunks_at(self, rows: Sequence[int]) -> list[Chunk]:
+        return [self.chunks[int(r)] for r in rows]
+
+    def document_rows(self, rows: np.ndarray) -> np.ndarray:
+        return self.chunk_doc[np.asarray(rows, dtype=np.int64)]
+
+    def passage_counts(self) -> np.ndarray:
+        return np.bincount(self.chunk_doc, minlength=len(self.documents))
+
+    def dense_candidates(self, query_vector: np.ndarray, depth: int) -> np.ndarray:
+        if depth <= 0 or not self.passages:
+            return np.zeros(0, dtype=np.int64)
+        _, ids = self.faiss_index.search(np.asarray(query_vector, dtype=np.float32)[None, :], depth)
+        return ids[0][ids[0] >= 0].astype(np.int64)
+
+    def dense_scores(self, query_vector: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        qv = np.asarray(query_vector, dtype=np.float64)
+        passage = self.passage_vectors[rows].astype(np.float64) @ qv
+        counts = np.diff(self.sentence_start)[rows]
+        offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+        # every sentence row of every candidate, in one gather (a passage has at least one)
+        sentence_rows = np.repeat(self.sentence_start[rows] - offsets, counts) + np.arange(int(counts.sum()))
+        sims = self.sentence_vectors[sentence_rows].astype(np.float64) @ qv
+        return passage, np.maximum.reduceat(sims, offsets) if len(rows) else sims
+
+    def sentence_vectors_of(self, row: int) -> np.ndarray:
+        return self.sentence_vectors[self.sentence_rows(row)]
+
+    def lexical_candidates(self, query: str, depth: int) -> tuple[np.ndarray, float]:
+        scores = self._lexical_all(query)
+        n = len(scores)
+        if not n or depth <= 0:
+            return np.zeros(0, dtype=np.int64), 0.0
+        rows = np.argpartition(-scores, depth - 1)[:depth] if depth < n else np.arange(n)
+        return rows.astype(np.int64), float(scores.max())
+
+    def lexical_scores(self, query: str, rows: np.ndarray) -> np.ndarray:
+        return self._lexical_all(query)[rows].astype(np.float64)
+
+    def _lexical_all(self, query: str) -> np.ndarray:
+        # the last query's scores: the retriever asks for candidates, then for their scores
+        last = self._last_lexical  # one read: another thread may replace it meanwhile
+        if last[0] != query:
+            last = (query, self.lexical.scores(query))
+            self._last_lexical = last
+        return last[1]
+
+    def undamped(self, rows: np.ndarray) -> np.ndarray:
+        if self._undamped is None:
+            titles = [d.title.strip() for d in self.documents]
+            self._undamped = np.array(
+                [c.prose or c.text.strip() == titles[int(d)] for c, d in zip(self.chunks, self.chunk_doc)], dtype=bool)
+        return self._undamped[rows]
+
+    def holds(self, kind: AnswerType, rows: np.ndarray) -> np.ndarray:
+        if kind not in self._holds:
+            self._holds[kind] = np.array([holds_answer(c.text, kind) for c in self.chunks], dtype=bool)
+        return self._holds[kind][rows]
 
 
 def make_faiss_index(vectors: np.ndarray):

@@ -255,14 +255,14 @@ def test_bm25_weighs_less_when_the_question_words_are_not_in_the_collection(embe
     lexical = engine.index.lexical
     exact = "What does the department do with Europol on violent extremism?"
     paraphrase = "Which EU police agency helps spot radicalised behaviour?"
-    strong = retriever._lexical_strength(exact, lexical.scores(exact))
-    weak = retriever._lexical_strength(paraphrase, lexical.scores(paraphrase))
+    strong = retriever._lexical_strength(exact, float(lexical.scores(exact).max()))
+    weak = retriever._lexical_strength(paraphrase, float(lexical.scores(paraphrase).max()))
     assert 0.0 <= weak < 0.25 < 0.5 < strong <= 1.0
     # off, the scaling leaves min-max fusion as it was
     from qa.params import RankParams
 
     off = Retriever(engine.index, engine.embedder, params=RankParams(lexical_full_share=0.0))
-    assert off._lexical_strength(paraphrase, lexical.scores(paraphrase)) == 1.0
+    assert off._lexical_strength(paraphrase, float(lexical.scores(paraphrase).max())) == 1.0
     # every content term of the question, once, in a passage of about average length: about
     # 1 / (1 + k1) of the ideal score
     assert max(lexical.scores(exact)) / lexical.ideal_score(exact) == pytest.approx(1 / (1 + lexical_module.K1), abs=0.1)

@@ -115,8 +115,9 @@ def document_ranking(retriever: Retriever, queries: Sequence[str], mode: str) ->
         started = time.perf_counter()
         ranking = retriever.search(query, PASSAGE_DEPTH, mode)
         docs: dict[str, float] = {}
-        for hit in ranking.hits:
-            source = index.document(hit.row).source
+        doc_rows = index.document_rows([hit.row for hit in ranking.hits])
+        for hit, doc_row in zip(ranking.hits, doc_rows):
+            source = index.documents[int(doc_row)].source
             if source not in docs:
                 docs[source] = hit.score
             if len(docs) >= RUN_DEPTH:
