@@ -332,7 +332,7 @@ def build_index(
     repeated = 0
     for row, doc in enumerate(documents):
         if watch is not None:
-            watch.publish(BuildCounts("reading documents", row, len(documents), len(chunks)))
+            watch.publish(BuildCounts("reading documents", row, len(documents)))
             if watch.stop_requested():
                 raise BuildCancelled("the build was cancelled")
         key = document_key(doc)
