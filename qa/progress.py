@@ -50,10 +50,8 @@ class Progress:
 
     @property
     def share(self) -> float:
-        """0..1: passages done of all passages (documents while nothing is counted yet)."""
-        if self.passages_total:
-            return min(1.0, self.passages_done / self.passages_total)
-        return min(1.0, self.documents_done / self.documents_total) if self.documents_total else 0.0
+        """0..1: passages done of all passages (0 until the embedding has counted them)."""
+        return min(1.0, self.passages_done / self.passages_total) if self.passages_total else 0.0
 
     def line(self) -> str:
         """'embedding, 3 of 10 documents, 1,200 of 5,000 passages, 240 texts/s, about 20 s left'."""
