@@ -188,7 +188,8 @@ def refresh(engine: "Engine", watch: BuildWatch) -> BuildReport | None:
     collections = served_collections(settings)
     if engine.embedder is None:
         watch.phase("loading the model")
-        engine.embedder = query_embedder(settings) or load_embedder(settings.model, settings.device)
+        onnx = query_embedder(settings)
+        engine.embedder = onnx if onnx is not None else load_embedder(settings.model, settings.device)
     if not engine.ready:
         serve_previous(engine)
     watch.phase("checking the index")
