@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 from qa.answers import Result
 from qa.citations import section_of
 from qa.config import MODES
-from qa.errors import QAError
+from qa.errors import IndexNotReady, QAError
 from qa.formats import SUPPORTED_EXTENSIONS
 from qa.library import library_rows, matching
 from qa.render_progress import render_progress
@@ -64,6 +64,8 @@ def ask_html(engine: "Engine", question: str | None, k: Any = None, mode: str | 
         return render_message(EMPTY_MESSAGE)
     try:
         answer = engine.ask(question or "", int(k) if k not in (None, "") else None, mode or None)
+    except IndexNotReady as exc:  # not a mistake of the person asking: the bar above says how far it is
+        return render_message(str(exc))
     except (QAError, ValueError, TypeError) as exc:
         return render_message(str(exc), "error")
     return render_answer(answer, base, sections(engine))
