@@ -103,7 +103,8 @@ class Indexer:
             watch = self._watch
         if watch is not None:
             watch.cancel()
-        _finish(queued, Outcome("cancelled"))
+        _settle(queued, Outcome("cancelled"))
+        _resolve(queued, Outcome("cancelled"))
         return watch is not None or bool(queued)
 
     def status(self) -> BuildStatus:
@@ -126,10 +127,11 @@ class Indexer:
                 batch, self._queue = self._queue, []
                 watch = self._watch = BuildWatch()
             outcome = self._build(watch)
+            _settle(batch, outcome)  # the folders match the served index before anyone is told
             watch.phase({"idle": "done"}.get(outcome.state, outcome.state))
             with self._lock:
                 self._watch, self._last = None, (outcome.state, watch.progress())
-            _finish(batch, outcome)
+            _resolve(batch, outcome)
 
     def _build(self, watch: BuildWatch) -> Outcome:
         try:
@@ -144,14 +146,18 @@ class Indexer:
         return Outcome("idle", report)
 
 
-def _finish(batch: Sequence[tuple[Ticket, Change | None]], outcome: Outcome) -> None:
+def _settle(batch: Sequence[tuple[Ticket, Change | None]], outcome: Outcome) -> None:
     """Settle the changes a finished build made live, or undo those it did not (last first)."""
-    for ticket, change in reversed(batch):
+    for _, change in reversed(batch):
         if change is not None:
             try:
                 (change.settle if outcome.state == "idle" else change.undo)()
             except OSError as exc:
                 log.error("cannot finish %s: %s", change.description, exc)
+
+
+def _resolve(batch: Sequence[tuple[Ticket, Change | None]], outcome: Outcome) -> None:
+    for ticket, _ in batch:
         ticket.resolve(outcome)
 
 
