@@ -2,7 +2,9 @@
 
     python app.py [--docs DIR ...] [--index DIR] [--uploads DIR] [--host 127.0.0.1] [--port 7860]
 
-The index is built (or brought up to date) before the server starts.
+The server listens at once; the model is loaded and the index built (or brought up to date)
+in the background, while the previous index serves, or, when there is none yet, the UI and
+/api/ask say "indexing, N of M" (GET /api/status has the progress).
 """
 
 from __future__ import annotations
@@ -41,6 +43,24 @@ def examples_for(docs) -> list[str] | None:
     return list(SEED_EXAMPLES) if any(Path(d).resolve() == SEEDS for d in docs) else None
 
 
+def start_in_background(engine) -> None:
+    """Load the model and the index (building it when needed) in the background; once it is
+    served, leave the ONNX export for the next start and print what is served."""
+    import threading
+
+    ticket = engine.indexer.request()
+
+    def when_built() -> None:
+        outcome = ticket.wait()
+        if engine.ready:
+            engine.export_for_fast_start()
+            print(engine.status().line(), file=sys.stderr)
+        if outcome is not None and outcome.state != "idle":
+            print(f"the first build {outcome.state}: see GET /api/status", file=sys.stderr)
+
+    threading.Thread(target=when_built, name="qa-first-build", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
@@ -54,8 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(docs=tuple(args.docs) if args.docs else None, index_dir=args.index,
                                  uploads_dir=args.uploads)
-        engine = Engine.open(settings, progress=True)
-        engine.export_for_fast_start()
+        engine = Engine.starting(settings)
     except QAError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -65,7 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     from qa.server import create_app
 
     app = create_app(engine, examples=examples_for(settings.docs))
-    print(f"{engine.status().line()}\nSeed QA at http://{args.host}:{args.port}/  (API docs at /docs)", file=sys.stderr)
+    start_in_background(engine)
+    print(f"Seed QA at http://{args.host}:{args.port}/  (API docs at /docs); indexing in the background",
+          file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 

@@ -2,7 +2,8 @@
 
 `GET /api/ask` returns exactly `Answer.to_dict()` (the same JSON as `python -m qa ask --json`).
 `POST /api/documents` adds uploaded documents (multipart field `files`) to the uploads folder
-and indexes them at once.
+and indexes them in a background build (waiting for it unless `?wait=false`); `GET /api/status`
+shows that build's progress and `POST /api/build/cancel` stops it.
 Bad parameters get a 4xx reply with `{"error": "..."}`; faults on the server's side (its
 folders, index or model: `ServerError`) a logged 500 or 503 whose message names no server
 path; never a traceback. No reply names a folder of the server: collections go by name.
@@ -24,7 +25,8 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qa.engine import MAX_K, AmbiguousSource, Engine
-from qa.errors import BadQueryError, IndexFormatError, ModelLoadError, QAError, ServerError, StorageError
+from qa.errors import (BadQueryError, BuildCancelled, IndexFormatError, IndexNotReady, ModelLoadError, QAError,
+                       ServerError, StorageError)
 from qa.labels import public_model_name
 from qa.uploads import max_upload_bytes
 from qa.pages import render_not_found
@@ -87,14 +89,22 @@ def make_router(engine: Engine) -> APIRouter:
         ]
 
     @router.post("/api/documents", tags=["documents"], summary="Add documents (multipart field `files`)")
-    async def add_documents(request: Request) -> JSONResponse:
+    async def add_documents(request: Request, wait: bool = Query(True, description="Reply once they are "
+                            "indexed (true) or at once, while a background build indexes them (false: 202)")
+                            ) -> JSONResponse:
         """Store .txt, .md, .html/.htm or .pdf files in the uploads folder and index them;
         they answer questions as soon as this returns. 400 when no file could be added
-        (each reason is given), 413 when a file is over the size limit."""
+        (each reason is given), 413 when a file is over the size limit, 409 when the build
+        was cancelled (the files are deleted again)."""
         files = await read_uploads(request, max_upload_bytes())
-        report = await run_in_threadpool(engine.add_documents, files)
+        report = await run_in_threadpool(engine.add_documents, files, wait)
         body = {"added": list(report.added), "skipped": [{"name": n, "reason": r} for n, r in report.skipped],
                 "summary": report.summary()}
+        if report.withdrawn:
+            return JSONResponse({"error": report.summary(), **body, "withdrawn": list(report.withdrawn)},
+                                status_code=409)
+        if report.indexing:
+            return JSONResponse({**body, "status": engine.build_status().to_dict()}, status_code=202)
         if report.added or report.duplicates_only:
             return JSONResponse(body)
         reasons = "; ".join(f"{n}: {r}" for n, r in report.skipped)
@@ -122,11 +132,40 @@ def make_router(engine: Engine) -> APIRouter:
 
     @router.get("/healthz", tags=["health"], summary="Liveness and what is served")
     def healthz() -> dict[str, Any]:
-        s = engine.status()
-        return {"status": "ok", "documents": s.documents, "passages": s.passages, "model": public_model_name(s.model)}
+        """200 whenever the server runs, during builds too; `ready` says whether questions are
+        answered, `state` is the background build's (see /api/status)."""
+        s, build = engine.status(), engine.build_status()
+        return {"status": "ok", "ready": engine.ready, "state": build.state, "documents": s.documents,
+                "passages": s.passages, "model": public_model_name(s.model)}
+
+    add_build_routes(router, engine)
 
     add_viewer_routes(router, engine)
     return router
+
+
+def add_build_routes(router: APIRouter, engine: Engine) -> None:
+    """The background build: its progress, a request for one, and cancel."""
+
+    @router.get("/api/status", tags=["index"], summary="The background build's state and progress")
+    def status() -> dict[str, Any]:
+        """`state` idle, building, failed or cancelled; `progress` of the running or last
+        build; `documents` and `passages` of the index served meanwhile."""
+        return engine.build_status().to_dict()
+
+    @router.post("/api/build", tags=["index"], summary="Bring the index up to date in the background",
+                 status_code=202)
+    def build() -> dict[str, Any]:
+        """Starts a build (or joins the one queued behind a running build) and replies at once."""
+        engine.indexer.request()
+        return engine.build_status().to_dict()
+
+    @router.post("/api/build/cancel", tags=["index"], summary="Stop the running build")
+    def cancel() -> dict[str, Any]:
+        """Stops the running build between batches and drops queued ones; the served index stays,
+        and documents being added are deleted again. `cancelled` is false when none ran."""
+        cancelled = engine.indexer.cancel()
+        return {"cancelled": cancelled, **engine.build_status().to_dict()}
 
 
 def add_viewer_routes(router: APIRouter, engine: Engine) -> None:
@@ -181,6 +220,16 @@ def install_error_handlers(app: FastAPI) -> None:
             source = request.path_params.get("source", "")
             return HTMLResponse(render_not_found(f"No indexed document is called “{source}”."), status_code=404)
         return JSONResponse({"error": str(exc)}, status_code=404)
+
+    @app.exception_handler(IndexNotReady)
+    async def not_ready(request: Request, exc: IndexNotReady) -> JSONResponse:
+        status = exc.status.to_dict()
+        return JSONResponse({"error": str(exc), "state": status["state"], "progress": status["progress"]},
+                            status_code=503, headers={"Retry-After": "5"})
+
+    @app.exception_handler(BuildCancelled)
+    async def cancelled(request: Request, exc: BuildCancelled) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=409)
 
     @app.exception_handler(AmbiguousSource)
     async def ambiguous(request: Request, exc: AmbiguousSource) -> JSONResponse:

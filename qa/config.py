@@ -60,6 +60,8 @@ class Settings:
             imports torch; False keeps torch for everything.
         pdf_page_scale: pixels per PDF point when "View in document" renders a PDF page
             (1.5: an A4 page is 893 px wide, sharp on a laptop, light to send).
+        ui_poll_seconds: how often the page redraws the indexing progress bar (one small
+            request a second per open page).
     """
 
     docs: tuple[Path, ...] = (Path("seeds"),)
@@ -84,6 +86,7 @@ class Settings:
     ray_address: str = ""
     onnx_queries: bool = True
     pdf_page_scale: float = 1.5
+    ui_poll_seconds: float = 1.0
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -6,39 +6,39 @@ The CLI, the HTTP API, the UI and the evaluation harness are thin shells over it
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
-import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from qa import exclusions
+from qa import changes, exclusions
 from qa.answer_span import find_answer
 from qa.answerability import Reading, is_heading_only, measure, probability, sentence_lacks_answer
 from qa.answers import Answer, Result
-from qa.config import MODES, Settings
-from qa.documents import Collection, Document, content_hash, iter_document_files, load_collection
+from qa.changes import AddReport
+from qa.config import Settings
+from qa.documents import Collection, Document
 from qa.embedding import SentenceTransformerEmbedder, load_embedder, model_name, resolve_model_path
-from qa.errors import BadQueryError, CollectionError, IndexFormatError, QAError, StorageError
+from qa.errors import BadQueryError, CollectionError, IndexFormatError, IndexNotReady, QAError, StorageError
 from qa.answer_types import answer_type, holds
 from qa.exact_tokens import exact_tokens
 from qa.highlight import highlight_passage
+from qa.indexing import Indexer, refresh, served_collections
 from qa.labels import collection_labels
 from qa.language import looks_english
 from qa.lexical import content_terms, tokenize
+from qa.progress import BuildStatus
+from qa.questions import MAX_K, MAX_QUESTION_CHARS, check_question, clean_question, validate_k, validate_mode
 from qa.retrieval import Ranking, Retriever
 from qa.store import LOCK, BuildReport, StoredIndex, build_index, load_index, save_index, stale_reason
-from qa.uploads import Stored, max_upload_bytes, store_uploads
+
+__all__ = ["MAX_K", "MAX_QUESTION_CHARS", "AddReport", "AmbiguousSource", "Engine", "Status", "check_question",
+           "clean_question", "open_index", "served_collections", "validate_k", "validate_mode"]
 
 log = logging.getLogger("qa")
-
-MAX_K = 100
-MAX_QUESTION_CHARS = 10_000
-
 
 @dataclass(frozen=True)
 class Status:
@@ -56,77 +56,6 @@ class Status:
             f"{self.documents} documents · {self.passages} passages · {self.model} · "
             f"index built {self.built_at} in {self.build_seconds:.1f}s"
         )
-
-
-def clean_question(question: str) -> str:
-    """NFC-normalise, turn control characters (NUL, escapes, C1 controls) into spaces,
-    drop lone surrogates (they cannot be encoded), and squeeze white space.
-
-    Format characters such as the zero-width joiner of emoji sequences and the
-    right-to-left marks of Arabic or Hebrew text are kept.
-    """
-    question = unicodedata.normalize("NFC", _SURROGATE.sub("", question or ""))
-    question = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in question)
-    return " ".join(question.split())
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def validate_k(k: object, limit: int = MAX_K) -> int:
-    """`k` as an int from 1 to `limit`; whole-number strings and floats are accepted.
-
-    Raises:
-        BadQueryError: anything else (0, negative, too large, fractional, not a number).
-    """
-    message = f"k must be a whole number from 1 to {limit}, not {k!r}"
-    if isinstance(k, bool):
-        raise BadQueryError(message)
-    if isinstance(k, str):
-        k = k.strip()
-    try:
-        value = int(k)  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):
-        try:
-            as_float = float(k)  # type: ignore[arg-type]
-        except (TypeError, ValueError, OverflowError):
-            raise BadQueryError(message) from None
-        if not as_float.is_integer():
-            raise BadQueryError(message) from None
-        value = int(as_float)
-    if isinstance(k, float) and not k.is_integer() or not 1 <= value <= limit:
-        raise BadQueryError(message)
-    return value
-
-
-def validate_mode(mode: object, default: str = "hybrid") -> str:
-    """`mode` lower-cased, or `default` when None or empty.
-
-    Raises:
-        BadQueryError: not one of `MODES`.
-    """
-    if mode is None or (isinstance(mode, str) and not mode.strip()):
-        return default
-    if not isinstance(mode, str) or mode.strip().lower() not in MODES:
-        raise BadQueryError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
-    return mode.strip().lower()
-
-
-def check_question(question: object) -> str:
-    """The cleaned question, or a BadQueryError that says what is wrong with it.
-
-    Needs no model, so front ends can reject bad input before loading anything.
-    """
-    if not isinstance(question, str):
-        raise BadQueryError(f"the question must be text, not {type(question).__name__}")
-    cleaned = clean_question(question[:MAX_QUESTION_CHARS])
-    if not cleaned:
-        raise BadQueryError("Type a question first: it is empty.")
-    if not any(ch.isalnum() for ch in cleaned):
-        raise BadQueryError(
-            "The question has no words to search for (only punctuation, symbols or emoji): use letters or digits."
-        )
-    return cleaned
 
 
 def open_index(settings: Settings, embedder, collections: Sequence[Collection], progress: bool = False,
@@ -239,32 +168,6 @@ class AmbiguousSource(QAError):
 
 
 @dataclass(frozen=True)
-class AddReport:
-    """What adding uploaded documents did.
-
-    Attributes:
-        added: the new documents' sources in the uploads folder.
-        skipped: (uploaded name, reason) for each file left out.
-        too_large: some file was refused for its size.
-        build: the incremental build's report (None when nothing was added).
-    """
-
-    added: tuple[str, ...]
-    skipped: tuple[tuple[str, str], ...]
-    too_large: bool = False
-    duplicates_only: bool = False
-    build: BuildReport | None = None
-
-    def summary(self) -> str:
-        parts = [f"{len(self.added)} added" + (f" ({', '.join(self.added)})" if self.added else "")]
-        if self.skipped:
-            parts.append(f"{len(self.skipped)} skipped")
-        if self.build is not None:
-            parts.append(f"{self.build.passages_embedded} passages embedded in {self.build.seconds:.1f}s")
-        return "; ".join(parts)
-
-
-@dataclass(frozen=True)
 class _State:
     """Everything a question reads, swapped as one object when documents are added, so a
     reader holding it never sees a half-updated engine."""
@@ -291,57 +194,77 @@ class _State:
         return next((folder for folder, name in self.labels.items() if name == label), None)
 
 
-def served_collections(settings: Settings) -> list[Collection]:
-    """The collection folders (less the documents removed from them, see `qa.exclusions`),
-    plus the uploads folder once it holds a usable document."""
-    excluded = exclusions.load(Path(settings.index_dir))
-    collections = [exclusions.apply(load_collection(folder), excluded) for folder in settings.docs]
-    uploads = settings.uploads_folder
-    if uploads.is_dir() and not any(_same_folder(uploads, d) for d in settings.docs):
-        if any(True for _ in iter_document_files(uploads)):
-            try:
-                collections.append(load_collection(uploads))
-            except CollectionError as exc:
-                log.warning("uploads folder not served: %s", exc)
-    return collections
-
-
-def _same_folder(a: Path, b: Path) -> bool:
-    try:
-        return Path(a).resolve() == Path(b).resolve()
-    except OSError:
-        return False
-
-
 class Engine:
     """Answers questions over one indexed set of collection folders.
 
-    Queries read one immutable `_State` snapshot; `add_documents` builds the next state
-    and swaps it in with one assignment (under a writer lock, so adds are serialised).
+    Queries read one immutable `_State` snapshot; a build (`qa.indexing`, one at a time, in
+    the background) makes the next state and swaps it in with one assignment. An engine
+    made by `starting` serves no state until its first build is done: questions then raise
+    `IndexNotReady` with the build's progress.
     """
 
-    def __init__(self, settings: Settings, index: StoredIndex, embedder, report: BuildReport | None = None) -> None:
+    def __init__(self, settings: Settings, index: StoredIndex | None, embedder,
+                 report: BuildReport | None = None) -> None:
         self.settings = settings
         self.embedder = embedder
-        self._write_lock = threading.Lock()
-        self._state = _State.of(index, Retriever.from_settings(index, embedder, settings), report)
+        self.changes_lock = threading.Lock()  # one change to the folders at a time
+        self.indexer = Indexer(lambda watch: refresh(self, watch), self._served_counts)
+        self._state: _State | None = None
+        if index is not None:
+            self.install(index, report)
+
+    @classmethod
+    def starting(cls, settings: Settings) -> "Engine":
+        """An engine that serves nothing yet; `indexer.request()` loads the model and the index
+        (or builds it) in the background. Checks the folders first, so their errors come now."""
+        for folder in settings.docs:
+            if not Path(folder).is_dir():
+                raise CollectionError(f"document folder {folder} does not exist: pass --docs DIR with your documents")
+        exclusions.load(Path(settings.index_dir))
+        _ensure_folder(Path(settings.index_dir))
+        return cls(settings, None, None)
+
+    def install(self, index: StoredIndex, report: BuildReport | None) -> None:
+        """Serve `index` from the next question on (one assignment: readers never see half)."""
+        previous = self._state.report if self._state is not None else None
+        self._state = _State.of(index, Retriever.from_settings(index, self.embedder, self.settings), report or previous)
+
+    @property
+    def ready(self) -> bool:
+        """An index is served (questions are answered)."""
+        return self._state is not None
+
+    def _served(self) -> _State:
+        state = self._state
+        if state is None:
+            status = self.indexer.status()
+            what = status.progress.line() if status.progress is not None else "starting"
+            if status.building:
+                raise IndexNotReady(f"no index yet: indexing ({what}); ask again when it is done", status)
+            raise IndexNotReady(f"no index is served: the build {status.state} ({what}); "
+                                "start it again with POST /api/build", status)
+        return state
+
+    def _served_counts(self) -> tuple[int, int]:
+        state = self._state
+        return (0, 0) if state is None else (len(state.index.documents), state.index.passages)
 
     @property
     def index(self) -> StoredIndex:
-        return self._state.index
+        return self._served().index
 
     @property
     def retriever(self) -> Retriever:
-        return self._state.retriever
+        return self._served().retriever
 
     @property
     def build_report(self) -> BuildReport | None:
-        return self._state.report
+        return self._state.report if self._state is not None else None
 
     @property
     def collection(self) -> str:
         """The served collections' names, for `Answer.collection`."""
-        return self._label(self._state)
+        return self._label(self._state) if self._state is not None else ""
 
     @staticmethod
     def _label(state: _State) -> str:
@@ -351,11 +274,15 @@ class Engine:
     def collections(self) -> tuple[str, ...]:
         """The served collections' names (never their folders' paths)."""
         state = self._state
-        return tuple(state.labels[c] for c in state.collections)
+        return () if state is None else tuple(state.labels[c] for c in state.collections)
+
+    def collection_folders(self) -> tuple[str, ...]:
+        """The served collections' folders (for naming a new one apart from them)."""
+        return () if self._state is None else self._state.collections
 
     def collection_of(self, doc: Document) -> str:
         """The name clients see for `doc`'s collection."""
-        return self._state.labels.get(doc.collection, "")
+        return "" if self._state is None else self._state.labels.get(doc.collection, "")
 
     @classmethod
     def open(cls, settings: Settings, progress: bool = False) -> "Engine":
@@ -391,8 +318,8 @@ class Engine:
             raise BadQueryError("questions must be a list of texts")
         k = validate_k(self.settings.k if k is None else k)
         mode = validate_mode(mode, self.settings.mode)
+        state = self._served()  # one snapshot for the whole batch
         prepared = [self._prepare(q) for q in questions]
-        state = self._state  # one snapshot for the whole batch
         rankings = state.retriever.search_batch([p[0] for p in prepared], k, mode)
         return [self._answer(state, q, notes, r) for (q, notes), r in zip(prepared, rankings)]
 
@@ -469,11 +396,11 @@ class Engine:
     # --- documents -----------------------------------------------------------------------
 
     def documents(self) -> list[Document]:
-        return list(self._state.index.documents)
+        return [] if self._state is None else list(self._state.index.documents)
 
     def paragraphs(self, doc: Document) -> int:
         """How many passages of `doc` are indexed."""
-        return self._state.paragraphs.get((doc.collection, doc.source), 0)
+        return 0 if self._state is None else self._state.paragraphs.get((doc.collection, doc.source), 0)
 
     def document(self, source: str, collection: str | None = None) -> Document:
         """An indexed document by its `source` (and `collection`, its collection's name as
@@ -485,6 +412,8 @@ class Engine:
             AmbiguousSource: the source is in several collections and none was named.
         """
         state = self._state
+        if state is None:
+            raise QAError(f"no indexed document {source!r}: no index is served yet")
         if collection:
             doc = state.sources.get((state.folder(collection) or "", source))
             if doc is None:
@@ -497,74 +426,22 @@ class Engine:
             raise AmbiguousSource(source, [state.labels[c] for c in matches])
         return state.sources[(matches[0], source)]
 
-    def add_documents(self, files: Sequence[tuple[str, bytes]],
-                      progress: Callable[[float, str], None] | None = None) -> AddReport:
-        """Store uploaded files in the uploads folder and index them incrementally; the
-        new documents answer questions as soon as this returns.
+    def add_documents(self, files: Sequence[tuple[str, bytes]], wait: bool = True) -> AddReport:
+        """Store uploaded files and index them in the background (see `qa.changes`)."""
+        return changes.add_documents(self, files, wait)
 
-        Each file is checked (size, type by content, text) and written atomically (see
-        `qa.uploads`); bad files are reported, not raised. Only new documents are embedded.
-        """
-        note = progress or (lambda share, message: None)
-        with self._write_lock:
-            note(0.05, "checking the files")
-            state = self._state
-            # A document removed from a served folder comes back when its content is added again.
-            back = {e.sha256: e.source for e in exclusions.lift(Path(self.settings.index_dir),
-                                                                 {content_hash(data) for _, data in files})}
-            files = [(name, data) for name, data in files if content_hash(data) not in back]
-            # Named as the API takes them: GET /api/documents/<source>?collection=<name>.
-            indexed = {d.sha256: f"{d.source} (collection {state.labels[d.collection]})"
-                       for d in state.index.documents}
-            stored = self._store(files, indexed)
-            stored = replace(stored, added=(*back.values(), *stored.added))
-            skipped = tuple((r.name, r.reason) for r in stored.rejected)
-            too_large = any(r.too_large for r in stored.rejected)
-            duplicates_only = bool(stored.rejected) and all(r.duplicate for r in stored.rejected)
-            if not stored.added:
-                return AddReport((), skipped, too_large, duplicates_only)
-            note(0.2, f"indexing {len(stored.added)} new document(s)")
-            report = self._reindex(progress)
-            note(1.0, "done")
-            log.info("documents added: %s", ", ".join(stored.added))
-            return AddReport(stored.added, skipped, too_large, duplicates_only, report)
+    def remove_document(self, source: str, collection: str | None = None, wait: bool = True) -> Document:
+        """Take a document out of the index (see `qa.changes`)."""
+        return changes.remove_document(self, source, collection, wait)
 
-    def _store(self, files: Sequence[tuple[str, bytes]], indexed: Mapping[str, str]) -> Stored:
-        folder = self.settings.uploads_folder
-        label = collection_labels([*self._state.collections, str(folder)])[str(folder)]
-        try:
-            return store_uploads(folder, files, indexed, max_upload_bytes(), label)
-        except OSError as exc:
-            raise StorageError(f"cannot write the uploads folder {folder}: {exc.strerror or exc}") from exc
-
-    def remove_document(self, source: str, collection: str | None = None) -> Document:
-        """Take a document out of the index: an uploaded one is deleted with its file; one
-        from a served folder is excluded (recorded beside the index), its file left alone.
-        No answer cites it once this returns.
-
-        Raises:
-            QAError: no such indexed document; AmbiguousSource: name the collection.
-        """
-        with self._write_lock:
-            doc = self.document(source, collection)
-            if _same_folder(Path(doc.collection), self.settings.uploads_folder):
-                (Path(doc.collection) / doc.source).unlink(missing_ok=True)
-            else:
-                exclusions.exclude(Path(self.settings.index_dir), doc)
-            self._reindex(None)
-            log.info("document removed: %s/%s", doc.collection, doc.source)
-            return doc
-
-    def _reindex(self, progress: Callable[[float, str], None] | None) -> BuildReport | None:
-        """Bring the index up to date with the folders and swap the new state in."""
-        index, report = open_index(self.settings, self.embedder, served_collections(self.settings),
-                                   progress=progress is not None, build_with=lambda: document_embedder(self.settings))
-        self._state = _State.of(index, Retriever.from_settings(index, self.embedder, self.settings),
-                                report or self._state.report)
-        return report
+    def build_status(self) -> BuildStatus:
+        """The background build's state and progress, and what is served meanwhile."""
+        return self.indexer.status()
 
     def status(self) -> Status:
         state = self._state
+        if state is None:
+            return Status(0, 0, "", "", 0.0, "")
         m = state.index.manifest
         return Status(len(state.index.documents), state.index.passages, m.get("model", ""),
                       m.get("created", ""), float(m.get("build_seconds", 0.0)), self._label(state))

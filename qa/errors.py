@@ -32,3 +32,16 @@ class ModelLoadError(ServerError):
 
 class StorageError(ServerError):
     """The index or uploads folder cannot be written."""
+
+
+class BuildCancelled(QAError):
+    """A build was stopped on request (between batches); the previous index stays served."""
+
+
+class IndexNotReady(QAError):
+    """No index is served yet: the first build is running, failed or was cancelled.
+    `status` is the build's `qa.progress.BuildStatus` (the API replies 503 with it)."""
+
+    def __init__(self, message: str, status) -> None:
+        super().__init__(message)
+        self.status = status

@@ -50,10 +50,21 @@ def save(index_dir: Path, excluded: tuple[Excluded, ...]) -> None:
 
 
 def exclude(index_dir: Path, doc: Document) -> None:
+    exclude_entry(index_dir, Excluded(doc.collection, doc.source, doc.sha256))
+
+
+def exclude_entry(index_dir: Path, entry: Excluded) -> None:
     current = load(index_dir)
-    entry = Excluded(doc.collection, doc.source, doc.sha256)
     if entry not in current:
         save(index_dir, (*current, entry))
+
+
+def include(index_dir: Path, doc: Document) -> None:
+    """Take back `exclude(index_dir, doc)` (a removal whose build was cancelled)."""
+    entry = Excluded(doc.collection, doc.source, doc.sha256)
+    current = load(index_dir)
+    if entry in current:
+        save(index_dir, tuple(e for e in current if e != entry))
 
 
 def lift(index_dir: Path, hashes: set[str]) -> tuple[Excluded, ...]:

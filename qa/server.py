@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -98,10 +99,11 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 @contextlib.contextmanager
 def app_process(app_args: Sequence[str] = (), env: Mapping[str, str] | None = None, timeout: float = 300.0,
-                port: int | None = None) -> Iterator[str]:
+                port: int | None = None, ready: bool = True) -> Iterator[str]:
     """`python app.py ARGS` in a child process on a loopback port (free unless given, passed
     as GRADIO_SERVER_PORT so the app's own default path is the one exercised); yields its base
-    URL once /healthz answers. For benchmarks and tests of the real entry point.
+    URL once /healthz answers (and, with `ready`, says an index is served: the app listens
+    before its first build is done). For benchmarks and tests of the real entry point.
 
     Raises:
         RuntimeError: the app exited, or did not answer within `timeout` seconds (with the
@@ -126,7 +128,7 @@ def app_process(app_args: Sequence[str] = (), env: Mapping[str, str] | None = No
                     raise RuntimeError(f"app.py exited with code {proc.returncode}:\n{printed()}")
                 try:
                     with urllib.request.urlopen(base + "/healthz", timeout=5) as reply:
-                        if reply.status == 200:
+                        if reply.status == 200 and (not ready or json.loads(reply.read()).get("ready")):
                             break
                 except OSError:  # refused, reset, or an HTTP error (URLError is an OSError)
                     pass

@@ -15,6 +15,7 @@ and every file's checksum; loading verifies them.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import logging
@@ -37,9 +38,10 @@ from qa.chunking import CHUNKER_VERSION, STRUCTURE_VERSION, embedding_text, iter
 from qa.config import Settings
 from qa.documents import Chunk, Collection, Document
 from qa.embedding import Embedder
-from qa.errors import IndexFormatError
+from qa.errors import BuildCancelled, IndexFormatError
 from qa.lexical import LexicalIndex, passage_text
 from qa.lexical import config as lexical_config
+from qa.progress import BuildCounts, BuildWatch
 
 log = logging.getLogger(__name__)
 
@@ -220,8 +222,9 @@ class _Embedding:
     """
 
     def __init__(self, embedder: Embedder, targets: Sequence[np.ndarray], progress: bool, total: int,
-                 previous: "_PreviousTexts | None" = None) -> None:
+                 previous: "_PreviousTexts | None" = None, watch: "_Watched | None" = None) -> None:
         self.embedder = embedder
+        self.watch = watch
         self.previous = previous
         self.fresh = [0] * len(targets)  # texts sent to the model, per target
         self.batch_limit = int(getattr(embedder, "batch_texts", EMBED_BATCH))  # a cluster wants big blocks
@@ -241,6 +244,7 @@ class _Embedding:
         first = self.seen.get(key)
         if first is not None:
             self.copies.append((target, row, *first))
+            self._count(target, 1)
             if self.bar is not None:
                 self.bar.update(1)
             return
@@ -248,6 +252,7 @@ class _Embedding:
         vector = self.previous.vector(key) if self.previous is not None else None
         if vector is not None:
             self.targets[target][row] = vector
+            self._count(target, 1)
             if self.bar is not None:
                 self.bar.update(1)
             return
@@ -259,6 +264,8 @@ class _Embedding:
     def flush(self) -> None:
         if not self.batch:
             return
+        if self.watch is not None:
+            self.watch.publish()  # and stop here, between batches, when asked to
         texts = [t for _, _, t in self.batch]
         # A cluster embedder returns batches as they finish; a local one, the whole block.
         iter_encoded = getattr(self.embedder, "iter_encoded", None)
@@ -267,6 +274,7 @@ class _Embedding:
             for position, vector in zip(positions, vectors):
                 target, row, _ = self.batch[position]
                 self.targets[target][row] = vector
+                self._count(target, 1)
             if self.bar is not None:
                 self.bar.update(len(vectors))
         self.encoded += len(self.batch)
@@ -277,8 +285,37 @@ class _Embedding:
         for target, row, src_target, src_row in self.copies:
             self.targets[target][row] = self.targets[src_target][src_row]
         self.copies = []
+        if self.watch is not None:
+            self.watch.publish()
         if self.bar is not None:
             self.bar.close()
+
+    def _count(self, target: int, rows: int) -> None:
+        if self.watch is not None:
+            self.watch.rows(target == 0, rows)
+
+
+class _Watched:
+    """The build's counts for a `BuildWatch`: passages and texts done, and documents done
+    (a fresh document is done once all its passages are; reused ones count from the start)."""
+
+    def __init__(self, watch: BuildWatch, fresh_ends: Sequence[int], documents: int, passages: int,
+                 rows_total: int) -> None:
+        self.watch, self.fresh_ends = watch, fresh_ends
+        self.reused_documents = documents - len(fresh_ends)
+        self.documents, self.passages_reused = documents, passages - (fresh_ends[-1] if fresh_ends else 0)
+        self.passages, self.passages_done, self.rows_done, self.rows_total = passages, 0, 0, rows_total
+
+    def rows(self, passage: bool, count: int) -> None:
+        self.rows_done += count
+        self.passages_done += count if passage else 0
+
+    def publish(self) -> None:
+        done = self.reused_documents + bisect.bisect_right(self.fresh_ends, self.passages_done)
+        self.watch.publish(BuildCounts("embedding", done, self.documents, self.passages_reused + self.passages_done,
+                                       self.passages, self.rows_done, self.rows_total))
+        if self.watch.stop_requested():
+            raise BuildCancelled("the build was cancelled")
 
 
 def _text_key(text: str) -> bytes:
@@ -334,7 +371,7 @@ def build_index(
     embedder: Embedder,
     settings: Settings,
     previous: StoredIndex | None = None,
-    progress: bool = False,
+    progress: bool | BuildWatch = False,
 ) -> tuple[StoredIndex, BuildReport]:
     """Chunk and embed every document, reusing the vectors of unchanged documents.
 
@@ -350,9 +387,13 @@ def build_index(
         settings: index settings (chunking, model).
         previous: an index built with the same model and settings, whose vectors for
             documents with the same content hash are reused instead of re-embedded.
-        progress: show a progress bar.
+        progress: True shows a progress bar; a `BuildWatch` gets the counts instead, and
+            the build stops between documents and between batches (raising
+            `BuildCancelled`, nothing written) once the watch is cancelled.
     """
     started = time.perf_counter()
+    watch = progress if isinstance(progress, BuildWatch) else None
+    progress = progress is True
     documents = [doc for c in collections for doc in c.documents]
     reusable = _reusable_vectors(previous, embedder, settings)
     old_hashes = {document_key(d): d.sha256 for d in previous.documents} if previous else {}
@@ -364,6 +405,10 @@ def build_index(
     added, changed, unchanged = [], [], []
     repeated = 0
     for row, doc in enumerate(documents):
+        if watch is not None:
+            watch.publish(BuildCounts("reading documents", row, len(documents)))
+            if watch.stop_requested():
+                raise BuildCancelled("the build was cancelled")
         key = document_key(doc)
         doc_chunks, dropped = _distinct_chunks(
             iter_chunks(doc, settings.max_chunk_tokens, settings.min_prose_words, count_tokens)
@@ -395,8 +440,13 @@ def build_index(
         log.info("embedding %d passages and their sentences", len(fresh_rows))
     texts_reusable = previous is not None and stale_reason(previous.manifest, embedder, settings, None,
                                                             model_only=True) is None
+    fresh_ends = np.cumsum([n for d, n in enumerate(np.bincount(chunk_doc, minlength=len(documents)))
+                            if d in fresh_docs]).tolist() if chunk_doc else []
+    watched = _Watched(watch, fresh_ends, len(documents), len(chunks), total) if watch is not None else None
     embedding = _Embedding(embedder, (passage_vectors, sentence_vectors), progress, total,
-                           _PreviousTexts(previous) if texts_reusable else None)
+                           _PreviousTexts(previous) if texts_reusable else None, watched)
+    if watched is not None:
+        watched.publish()
     position: dict[int, int] = {}  # reused document row -> next passage within it
     for row, chunk in enumerate(chunks):
         doc_row = chunk_doc[row]
@@ -413,6 +463,8 @@ def build_index(
             position[doc_row] = i + 1
     embedding.finish()
     del reused
+    if watch is not None:
+        watch.phase("indexing keywords")
 
     per_doc_passages = np.bincount(np.asarray(chunk_doc, dtype=np.int64), minlength=len(documents))
     lexical = LexicalIndex.build(

@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 from qa.answers import Result
 from qa.citations import section_of
 from qa.config import MODES
-from qa.errors import QAError
+from qa.errors import IndexNotReady, QAError
 from qa.formats import SUPPORTED_EXTENSIONS
 from qa.library import library_rows, matching
+from qa.render_progress import render_progress
 from qa.render import (
     EMPTY_MESSAGE,
     render_answer,
@@ -63,15 +64,17 @@ def ask_html(engine: "Engine", question: str | None, k: Any = None, mode: str | 
         return render_message(EMPTY_MESSAGE)
     try:
         answer = engine.ask(question or "", int(k) if k not in (None, "") else None, mode or None)
+    except IndexNotReady as exc:  # not a mistake of the person asking: the bar above says how far it is
+        return render_message(str(exc))
     except (QAError, ValueError, TypeError) as exc:
         return render_message(str(exc), "error")
     return render_answer(answer, base, sections(engine))
 
 
-def upload_html(engine: "Engine", paths: Sequence[Any] | None,
-                progress: Callable[[float, str], None] | None = None) -> str:
+def upload_html(engine: "Engine", paths: Sequence[Any] | None) -> str:
     """Add the uploaded files (Gradio's temporary copies, which keep the original names)
-    and say what happened to each."""
+    and say what happened to each, once the background build has indexed them (the page's
+    progress bar shows that build meanwhile)."""
     paths = [getattr(p, "name", p) for p in (paths or []) if p]
     if not paths:
         return render_message("Choose one or more files first (" + ", ".join(SUPPORTED_EXTENSIONS) + ").")
@@ -81,7 +84,7 @@ def upload_html(engine: "Engine", paths: Sequence[Any] | None,
         for path in paths:
             with open(path, "rb") as handle:
                 files.append((Path(path).name, handle.read(limit + 1)))
-        report = engine.add_documents(files, progress)
+        report = engine.add_documents(files)
     except (QAError, OSError) as exc:
         return render_message(f"The documents could not be added: {exc}", "error")
     return render_upload_report(report.added, report.skipped, report.summary(),
@@ -113,11 +116,21 @@ def remove_html(engine: "Engine", key: str | None) -> str:
 
 
 def welcome_html(engine: "Engine") -> str:
+    if not engine.ready:
+        return render_message("The documents are being indexed (the bar above shows how far); "
+                              "questions are answered as soon as the index is built.")
     s = engine.status()
     return render_welcome(s.documents, s.passages)
 
 
+def progress_html(engine: "Engine", base: str = "") -> str:
+    """The indexing bar (empty when the index is up to date)."""
+    return render_progress(engine.build_status(), base)
+
+
 def status_html(engine: "Engine") -> str:
+    if not engine.ready:
+        return render_status("no index served yet")
     return render_status(engine.status().line())
 
 
@@ -246,8 +259,17 @@ def _wire_library(engine: "Engine", lib: dict[str, Any], status_line: Any) -> No
     lib["tab"].select(refresh, [lib["query"]], [lib["table"], lib["choice"]], queue=False,
                       show_progress="hidden", api_visibility="private")
     lib["remove"].click(remove, [lib["choice"], lib["query"]], [lib["report"], lib["table"], lib["choice"], status_line],
-                        show_progress="full", show_progress_on=[lib["report"]], concurrency_limit=1,
+                        show_progress="hidden", concurrency_limit=1,
                         concurrency_id="add", api_visibility="private")
+
+
+def _poll_progress(engine: "Engine", progress: Any, status_line: Any, base: str) -> None:
+    """Redraw the indexing bar and the status line every `ui_poll_seconds` (no queue, no overlay)."""
+    import gradio as gr
+
+    timer = gr.Timer(engine.settings.ui_poll_seconds)
+    timer.tick(lambda: (progress_html(engine, base), status_html(engine)), None, [progress, status_line],
+               queue=False, show_progress="hidden", api_visibility="private")
 
 
 def build_ui(engine: "Engine", examples: Sequence[str] | None = None, base: str = "") -> "gr.Blocks":
@@ -257,6 +279,7 @@ def build_ui(engine: "Engine", examples: Sequence[str] | None = None, base: str 
     examples = list(default_examples(engine) if examples is None else examples)
     with gr.Blocks(title="Seed QA", analytics_enabled=False) as demo:
         gr.HTML(render_header(base), js_on_load=None, elem_id="qa-head-block")
+        progress = gr.HTML(progress_html(engine, base), js_on_load=None, elem_id="qa-progress-block")
         with gr.Tabs(elem_id="qa-tabs"):
             with gr.Tab("Ask", elem_id="qa-ask-tab"):
                 c = _ask_panel(engine, examples)
@@ -268,14 +291,13 @@ def build_ui(engine: "Engine", examples: Sequence[str] | None = None, base: str 
                 lib = {**_library_panel(engine), "tab": docs_tab}
         status_line = gr.HTML(status_html(engine), js_on_load=None, elem_id="qa-status-block")
 
-        def add(paths: list[str] | None, progress=gr.Progress(track_tqdm=True)) -> tuple[str, str, None]:
-            report = upload_html(engine, paths, lambda share, message: progress(share, desc=message))
-            return report, status_html(engine), None
+        def add(paths: list[str] | None) -> tuple[str, str, None]:
+            return upload_html(engine, paths), status_html(engine), None
 
-        # One bar, over the report only (not once per output), while the Ask tab keeps answering.
-        up["add"].click(add, [up["upload"]], [up["report"], status_line, up["upload"]], show_progress="full",
-                        show_progress_on=[up["report"]], concurrency_limit=1, concurrency_id="add",
-                        api_visibility="private")
+        # No Gradio overlay: the one bar is the progress block, which the timer redraws.
+        up["add"].click(add, [up["upload"]], [up["report"], status_line, up["upload"]], show_progress="hidden",
+                        concurrency_limit=1, concurrency_id="add", api_visibility="private")
+        _poll_progress(engine, progress, status_line, base)
         _wire_ask(c, lambda q, k, m: ask_html(engine, q, k, m, base), examples)
         _wire_library(engine, lib, status_line)
 

@@ -23,6 +23,18 @@ TINY_DOCS = {
 }
 
 
+def ledger_text(paragraphs: int) -> str:
+    """A document of `paragraphs` distinct two-sentence passages (about three texts to embed
+    each), for builds that run long enough to watch, queue behind and cancel."""
+    words = ["harbour", "lantern", "ferry", "granary", "orchard", "quarry", "mill", "beacon", "market", "bridge"]
+    out = []
+    for i in range(paragraphs):
+        a, b = words[i % 10], words[(i * 7 + 3) % 10]
+        out.append(f"Ledger entry {i}: the {a} crew moved {i * 37 % 997} crates past the {b} on day {i % 365}. "
+                   f"Inspector {i * 13 % 89} signed the {a} register at hour {i % 24}.")
+    return "# Harbour ledger\n\n" + "\n\n".join(out) + "\n"
+
+
 @pytest.fixture(scope="session")
 def embedder():
     return load_embedder("", "cpu")  # the same cache key Engine.open uses: one load a session

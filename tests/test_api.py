@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import re
+import time
 
 import httpx
 import pytest
@@ -138,6 +139,29 @@ def test_viewer_404_is_a_page_and_the_api_404_is_json(client):
 def test_healthz(client, seeds_engine):
     data = client.get("/healthz").json()
     assert data["status"] == "ok" and data["documents"] == len(seeds_engine.documents())
+
+
+def test_status_of_an_index_that_is_up_to_date(client, seeds_engine):
+    status = client.get("/api/status").json()
+    assert status["state"] in ("idle", "cancelled", "failed") and status["queued"] is False
+    assert status["documents"] == len(seeds_engine.documents()) and status["passages"] == len(seeds_engine.index.chunks)
+    health = client.get("/healthz").json()
+    assert health["ready"] is True and health["state"] == status["state"]
+
+
+def test_cancel_with_no_build_running_says_so(tiny_settings, embedder):
+    from qa.engine import Engine
+
+    with TestClient(create_app(Engine.open(tiny_settings), ui=False)) as c:
+        reply = c.post("/api/build/cancel")
+        assert reply.status_code == 200 and reply.json()["cancelled"] is False and reply.json()["state"] == "idle"
+        build = c.post("/api/build")  # the folders are unchanged: a build that finds nothing to do
+        assert build.status_code == 202
+        end = time.monotonic() + 120
+        while c.get("/api/status").json()["state"] == "building" and time.monotonic() < end:
+            time.sleep(0.1)
+        status = c.get("/api/status").json()
+        assert status["state"] == "idle" and status["progress"]["phase"] == "done" and status["documents"] == 2
 
 
 def test_openapi_docs(client):

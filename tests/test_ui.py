@@ -15,7 +15,7 @@ from qa.highlight import Highlight
 from qa.citations import cite, section_of, view_url
 from qa.formats import SUPPORTED_EXTENSIONS
 from qa.render import EMPTY_MESSAGE, NO_ANSWER, esc, marked, relevance, render_answer
-from qa.ui import ask_html, build_ui, default_examples, opening_html, upload_types
+from qa.ui import ask_html, build_ui, default_examples, opening_html, upload_types, welcome_html
 
 HOSTILE = 'Beware <script>alert(1)</script> and <img src=x onerror=alert(1)> plus ${alert(2)} {{constructor}} `x`.'
 
@@ -236,3 +236,27 @@ def test_library_lists_filters_and_removes(tmp_path, embedder):
     assert (docs / "space.txt").exists() and [d.source for d in engine.documents()] == ["animals.md"]
     assert "Choose a document" in remove_html(engine, None)
     assert "qa-error" in remove_html(engine, key)  # already removed
+
+
+def test_a_page_opened_before_the_first_index_says_indexing(tiny_settings):
+    from qa.engine import Engine
+    from qa.ui import progress_html, status_html
+
+    engine = Engine.starting(tiny_settings)  # no build requested: nothing is served
+    assert "being indexed" in welcome_html(engine) and "no index served yet" in status_html(engine)
+    out = ask_html(engine, "How many moons does Mars have?")
+    assert "no index" in out and "qa-error" not in out
+    assert progress_html(engine) == ""  # no build has run yet
+
+
+def test_the_progress_bar_shows_counts_and_a_cancel_button():
+    from qa.progress import BuildStatus, Progress
+    from qa.render_progress import render_progress
+
+    running = Progress("embedding", 2, 3, 96, 4096, 31.0, 130.4, "2026-11-26T14:25:47+00:00")
+    out = render_progress(BuildStatus("building", running, 2, 96), "/base")
+    assert "2 of 3 documents, 96 of 4,096 passages, 31 texts/s, about 2 min 10 s left" in out
+    assert 'aria-valuenow="2"' in out and 'data-cancel-url="/base/api/build/cancel"' in out
+    assert "2 documents are answered meanwhile" in out
+    assert "previous index is still served" in render_progress(BuildStatus("cancelled", running, 2, 96))
+    assert render_progress(BuildStatus("idle", running, 3, 4096)) == ""

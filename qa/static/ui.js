@@ -23,3 +23,17 @@ document.addEventListener("click", async (event) => {
   button.textContent = copied ? "Copied ✓" : "Copy failed";
   setTimeout(() => { button.textContent = "Copy citation"; }, 1800);
 });
+// The indexing bar's Cancel button (qa/render_progress.py): stop the running build. The bar
+// itself is redrawn by the page's timer, which then shows that indexing was cancelled.
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest ? event.target.closest(".qa-cancel") : null;
+  if (!button) return;
+  button.disabled = true;
+  button.textContent = "Cancelling…";
+  try {
+    await fetch(button.dataset.cancelUrl, { method: "POST" });
+  } catch (err) {
+    button.disabled = false;
+    button.textContent = "Cancel";
+  }
+});
