@@ -1,6 +1,6 @@
 """Load test: N concurrent clients on GET /api/ask for a fixed time, against a local server.
 
-    python bench/load.py [--clients 16] [--seconds 60] [--max-requests 20000] [--check] [--json]
+    python bench/load.py [--clients 16] [--seconds 60] [--max-requests 50000] [--check] [--json]
                          [--configs baseline,batching,batching+cache]
 
 Starts `app.py` on a free loopback port once per configuration, in the same run: `baseline`
@@ -47,7 +47,8 @@ CONFIGS = {
 @dataclass(frozen=True)
 class Figures:
     """One configuration's run (times in ms; `server_cpu_ms` is the server's CPU time, all its
-    threads, per answered request; None when the server is not this run's child)."""
+    threads, per answered request; None when the server is not this run's child; `client_cpu_ms`
+    the same for this benchmark's own clients, which share the machine with the server)."""
 
     config: str
     requests: int
@@ -59,6 +60,7 @@ class Figures:
     p95_ms: float
     p99_ms: float
     server_cpu_ms: float | None
+    client_cpu_ms: float
     ui_p50_ms: float
     healthz_p50_ms: float
     healthz_max_ms: float
@@ -66,7 +68,7 @@ class Figures:
     load_after: tuple[float, float, float]
 
 
-async def client(http, questions, stop_at, budget, latencies, errors, offset):
+async def client(http, url, questions, stop_at, budget, latencies, errors, offset):
     i = offset
     while time.monotonic() < stop_at and budget[0] > 0:
         budget[0] -= 1
@@ -74,33 +76,36 @@ async def client(http, questions, stop_at, budget, latencies, errors, offset):
         i += 1
         t0 = time.perf_counter()
         try:
-            reply = await http.get("/api/ask", params={"q": q, "k": 5})
-            if reply.status_code != 200 or "results" not in reply.json():
-                errors.append(f"HTTP {reply.status_code}")
+            async with http.get(url + "/api/ask", params={"q": q, "k": "5"}) as reply:
+                body = await reply.json()
+            if reply.status != 200 or "results" not in body:
+                errors.append(f"HTTP {reply.status}")
             else:
                 latencies.append(time.perf_counter() - t0)
         except Exception as exc:  # every failure counts as an error, whatever its kind
             errors.append(type(exc).__name__)
 
 
-async def probe(http, stop_at, ui_times, health_times, errors):
+async def probe(http, url, stop_at, ui_times, health_times, errors):
     while time.monotonic() < stop_at:
         for path, sink in (("/", ui_times), ("/healthz", health_times)):
             t0 = time.perf_counter()
             try:
-                reply = await http.get(path)
-                (sink if reply.status_code == 200 else errors).append(
-                    time.perf_counter() - t0 if reply.status_code == 200 else f"probe {path} HTTP {reply.status_code}")
+                async with http.get(url + path) as reply:
+                    await reply.read()
+                (sink if reply.status == 200 else errors).append(
+                    time.perf_counter() - t0 if reply.status == 200 else f"probe {path} HTTP {reply.status}")
             except Exception as exc:
                 errors.append(f"probe {path} {type(exc).__name__}")
         await asyncio.sleep(1.0)
 
 
 async def run(url: str, questions: list[str], clients: int, seconds: float, max_requests: int):
-    import httpx
+    """The clients (aiohttp: a load generator that spends little CPU beside the server) and the probe."""
+    import aiohttp
 
-    limits = httpx.Limits(max_connections=clients + 2)
-    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as http:
+    connector = aiohttp.TCPConnector(limit=clients + 2)
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as http:
         started = time.monotonic()
         stop_at = started + seconds
         latencies: list[float] = []
@@ -109,8 +114,8 @@ async def run(url: str, questions: list[str], clients: int, seconds: float, max_
         health_times: list[float] = []
         budget = [max_requests]
         await asyncio.gather(
-            probe(http, stop_at, ui_times, health_times, errors),
-            *(client(http, questions, stop_at, budget, latencies, errors, n) for n in range(clients)),
+            probe(http, url, stop_at, ui_times, health_times, errors),
+            *(client(http, url, questions, stop_at, budget, latencies, errors, n) for n in range(clients)),
         )
         elapsed = time.monotonic() - started
     return latencies, errors, ui_times, health_times, elapsed
@@ -127,17 +132,23 @@ def cpu_seconds(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def own_cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
 def measure(config: str, url: str, pid: int | None, questions: list[str], args) -> Figures:
     """Run the load against `url` and sum it up."""
-    load_before, cpu_before = os.getloadavg(), cpu_seconds(pid)
+    load_before, cpu_before, client_before = os.getloadavg(), cpu_seconds(pid), own_cpu_seconds()
     latencies, errors, ui_times, health_times, elapsed = asyncio.run(
         run(url, questions, args.clients, args.seconds, args.max_requests))
-    cpu_after = cpu_seconds(pid)
+    cpu_after, client_cpu = cpu_seconds(pid), own_cpu_seconds() - client_before
     ms = lambda xs, q: round(percentile(xs, q) * 1000, 1)  # noqa: E731
     cpu = None if cpu_before is None or cpu_after is None or not latencies else \
         round((cpu_after - cpu_before) * 1000 / len(latencies), 2)
     return Figures(config, len(latencies), len(errors), tuple(sorted(set(map(str, errors)))), round(elapsed, 1),
                    round(len(latencies) / elapsed, 1), ms(latencies, 50), ms(latencies, 95), ms(latencies, 99), cpu,
+                   round(client_cpu * 1000 / max(1, len(latencies)), 2),
                    ms(ui_times, 50), ms(health_times, 50), ms(health_times, 100),
                    tuple(round(x, 2) for x in load_before), tuple(round(x, 2) for x in os.getloadavg()))
 
@@ -164,12 +175,13 @@ def table(runs: list[Figures], clients: int) -> str:
         ("latency p95 ms", lambda f: f"{f.p95_ms:.1f}"),
         ("latency p99 ms", lambda f: f"{f.p99_ms:.1f}"),
         ("server CPU ms/request", lambda f: "-" if f.server_cpu_ms is None else f"{f.server_cpu_ms:.2f}"),
+        ("client CPU ms/request", lambda f: f"{f.client_cpu_ms:.2f}"),
         ("UI page p50 ms", lambda f: f"{f.ui_p50_ms:.1f}"),
         ("/healthz p50 / max ms", lambda f: f"{f.healthz_p50_ms:.1f} / {f.healthz_max_ms:.1f}"),
         ("load avg before", lambda f: " ".join(f"{x:.2f}" for x in f.load_before)),
         ("load avg after", lambda f: " ".join(f"{x:.2f}" for x in f.load_after)),
     ]
-    width = max(16, *(len(f.config) + 2 for f in runs))
+    width = max(19, *(len(f.config) + 2 for f in runs))
     lines = [f"{clients} clients on GET /api/ask (k=5, hybrid), {os.cpu_count()} cores, loopback; "
              f"{runs[0].seconds:.0f} s per configuration",
              f"{'':24}" + "".join(f"{f.config:>{width}}" for f in runs)]
@@ -181,7 +193,7 @@ def parse_args(argv: list[str] | None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--max-requests", type=int, default=20000)
+    parser.add_argument("--max-requests", type=int, default=50000)
     parser.add_argument("--url", help="a running server on loopback (default: start app.py per configuration)")
     parser.add_argument("--configs", default=",".join(CONFIGS),
                         help=f"comma-separated, from {', '.join(CONFIGS)} (ignored with --url)")

@@ -33,8 +33,10 @@ class Pending:
 class BatchingEncoder:
     """Wraps a query encoder: the first caller waits `wait_ms` for others, then encodes every
     waiting text (up to `max_texts`) in one `encode_queries` call and hands each caller its
-    rows. Callers that arrive meanwhile gather behind the next leader. Everything else of the
-    wrapped encoder (name, dimension, truncate, encode_documents, ...) is passed through."""
+    rows. Callers that arrive meanwhile gather behind the next leader. The wait is only spent
+    when others are about (a run under way, or the last run had company): a lone question is
+    encoded at once. Everything else of the wrapped encoder (name, dimension, truncate,
+    encode_documents, ...) is passed through."""
 
     def __init__(self, encoder: Any, wait_ms: float, max_texts: int) -> None:
         self.encoder = encoder
@@ -43,6 +45,8 @@ class BatchingEncoder:
         self._ready = threading.Condition()
         self._pending: list[Pending] = []
         self._has_leader = False
+        self._running = 0  # runs under way
+        self._last_run = 0  # texts in the last run
 
     def __getattr__(self, name: str) -> Any:
         if name == "encoder":  # not set yet (a copy being made): no endless lookup
@@ -66,13 +70,16 @@ class BatchingEncoder:
     def _lead(self) -> None:
         """Wait for company, then encode what is waiting (the rest goes to the next leader)."""
         with self._ready:
-            self._ready.wait_for(lambda: self._waiting() >= self.max_texts, timeout=self.wait_ms / 1000)
+            if self._running or self._last_run > 1:
+                self._ready.wait_for(lambda: self._waiting() >= self.max_texts, timeout=self.wait_ms / 1000)
             batch, count = [], 0
             while self._pending and (not batch or count + len(self._pending[0].texts) <= self.max_texts):
                 batch.append(self._pending.pop(0))
                 count += len(batch[-1].texts)
             leftover = bool(self._pending)
             self._has_leader = leftover
+            self._running += 1
+            self._last_run = count
         if leftover:  # more than one batch is waiting: a helper thread leads the rest
             threading.Thread(target=self._lead, name="qa-encode-batch", daemon=True).start()
         self._encode(batch)
@@ -84,6 +91,9 @@ class BatchingEncoder:
             for p in batch:
                 p.future.set_exception(exc)
             return
+        finally:
+            with self._ready:
+                self._running -= 1
         start = 0
         for p in batch:
             p.future.set_result(vectors[start:start + len(p.texts)])

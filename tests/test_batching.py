@@ -60,6 +60,10 @@ def test_concurrent_callers_share_runs_and_get_their_own_rows(onnx_seeds):
     encoder.encode_queries = counting
     # A long wait ends as soon as every caller has arrived (the most texts a run takes).
     batching = BatchingEncoder(encoder, wait_ms=5000, max_texts=len(QUESTIONS))
+    batching.encode_queries(QUESTIONS[:1])
+    assert runs == [1]  # a lone question waits for nobody
+    batching.encode_queries(QUESTIONS[:2])  # a run with company: the next leader waits
+    runs.clear()
     start = threading.Barrier(len(QUESTIONS))
 
     def ask(q):
