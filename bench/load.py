@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import json
 import os
+import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -153,15 +154,24 @@ def measure(config: str, url: str, pid: int | None, questions: list[str], args) 
                    tuple(round(x, 2) for x in load_before), tuple(round(x, 2) for x in os.getloadavg()))
 
 
+def folder_args(args) -> list[str]:
+    out = []
+    for d in args.docs or []:
+        out += ["--docs", d]
+    return out + (["--index", args.index] if args.index else [])
+
+
+def prepare_index(args) -> None:
+    """`python -m qa build` first, so every configuration serves the same up-to-date index and
+    encodes questions through its ONNX export (a server that had to build it would not)."""
+    subprocess.run([sys.executable, "-m", "qa", "build", *folder_args(args)], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=1800)
+
+
 def run_config(config: str, questions: list[str], args) -> Figures:
     """Start app.py with the configuration's settings and load it."""
-    app_args = ["--host", "127.0.0.1"]
-    for d in args.docs or []:
-        app_args += ["--docs", d]
-    if args.index:
-        app_args += ["--index", args.index]
     env = {**os.environ, **CONFIGS[config]}
-    with app_child(app_args, env=env, timeout=300) as child:
+    with app_child(["--host", "127.0.0.1", *folder_args(args)], env=env, timeout=300) as child:
         return measure(config, child.url, child.pid, questions, args)
 
 
@@ -218,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.url:
         runs = [measure("given server", args.url.rstrip("/"), None, questions, args)]
     else:
+        prepare_index(args)
         runs = [run_config(config, questions, args) for config in args.configs]
     if args.json:
         print(json.dumps({"clients": args.clients, "cores": os.cpu_count(), "runs": [asdict(f) for f in runs]}))
