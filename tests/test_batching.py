@@ -39,6 +39,7 @@ def onnx_seeds(tmp_path_factory, embedder) -> Settings:
     return settings
 
 
+@pytest.mark.slow
 def test_a_question_has_the_same_vector_alone_or_in_a_batch(onnx_seeds):
     encoder = OnnxEncoder(export_folder(onnx_seeds.index_dir), threads=1, token_bucket=8)
     together = encoder.encode_queries(QUESTIONS + QUESTIONS[:3])
@@ -48,6 +49,7 @@ def test_a_question_has_the_same_vector_alone_or_in_a_batch(onnx_seeds):
     assert len(set(lengths)) < len(lengths)  # some questions did share a run
 
 
+@pytest.mark.slow
 def test_concurrent_callers_share_runs_and_get_their_own_rows(onnx_seeds):
     encoder = OnnxEncoder(export_folder(onnx_seeds.index_dir))
     runs = []
@@ -77,6 +79,7 @@ def test_concurrent_callers_share_runs_and_get_their_own_rows(onnx_seeds):
     assert batching.dimension == encoder.dimension and batching.truncate("x") == encoder.truncate("x")
 
 
+@pytest.mark.slow
 def test_the_server_replies_alike_with_and_without_batching(onnx_seeds):
     batched = Engine.open(onnx_seeds)
     alone = Engine.open(onnx_seeds.replace(batch_max_questions=1, answer_cache_size=0))
