@@ -57,7 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     engine_times: list[float] = []
     api_times: list[float] = []
     mismatches = 0
-    with app_process(app_args, timeout=180) as base, httpx.Client(base_url=base, timeout=60) as http:
+    # No kept answers: every round asks the engine, as the in-process side does.
+    server_env = {**os.environ, "QA_ANSWER_CACHE_SIZE": "0"}
+    with app_process(app_args, env=server_env, timeout=180) as base, httpx.Client(base_url=base, timeout=60) as http:
         for q in questions[:3]:  # warm up both sides
             engine.ask(q, args.k, args.mode)
             http.get("/api/ask", params={"q": q, "k": args.k, "mode": args.mode})

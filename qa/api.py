@@ -8,7 +8,8 @@ Bad parameters get a 4xx reply with `{"error": "..."}`; faults on the server's s
 folders, index or model: `ServerError`) a logged 500 or 503 whose message names no server
 path; never a traceback. No reply names a folder of the server: collections go by name.
 Routes that touch the engine are plain `def`s: FastAPI runs them in its thread pool, so
-questions are answered concurrently over the one shared, read-only engine.
+they run concurrently over the one shared, read-only engine (questions arriving together
+share one model run, and recent answers are kept: qa.batching).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from qa.batching import AnswerCache, cached_ask
 from qa.engine import MAX_K, AmbiguousSource, Engine
 from qa.errors import (BadQueryError, BuildCancelled, IndexFormatError, IndexNotReady, ModelLoadError, QAError,
                        ServerError, StorageError)
@@ -72,13 +74,16 @@ async def read_uploads(request: Request, limit: int) -> list[tuple[str, bytes]]:
 def make_router(engine: Engine) -> APIRouter:
     router = APIRouter()
 
+    cache = AnswerCache(engine.settings.answer_cache_size)
+
     @router.get("/api/ask", tags=["questions"], summary="Answer a question with cited, highlighted passages")
     def ask(
         q: str = Query("", description="The question"),
         k: str | None = Query(None, description=f"Number of passages, 1 to {MAX_K} (default {engine.settings.k})"),
         mode: str | None = Query(None, description="hybrid, dense or bm25 (default hybrid)"),
-    ) -> dict[str, Any]:
-        return engine.ask(q, k if k not in (None, "") else None, mode or None).to_dict()
+    ) -> JSONResponse:
+        answer = cached_ask(engine, cache, q, k if k not in (None, "") else None, mode or None)
+        return JSONResponse(answer.to_dict())  # already JSON types: no second encoding pass
 
     @router.get("/api/documents", tags=["documents"], summary="The indexed documents")
     def documents() -> list[dict[str, Any]]:

@@ -58,6 +58,15 @@ class Settings:
         onnx_queries: encode questions with the model's ONNX export (made beside the index
             on first start, same vectors to 1e-6), so a process that only answers never
             imports torch; False keeps torch for everything.
+        batch_wait_ms: how long a question waits for others to be encoded with it in one
+            model run (qa.batching); 0 takes only those already waiting.
+        batch_max_questions: the most questions encoded in one model run (1: no batching).
+        answer_cache_size: answers the server keeps by (question, k, mode) for the index build
+            they came from (0: none).
+        query_threads: threads of one ONNX question encoding (0: one per core; 1 spends the least
+            CPU a question when requests run side by side, as on a server).
+        query_token_bucket: a question is padded to a multiple of this many word pieces, so
+            questions of similar length share a model run with the same vectors as alone.
         pdf_page_scale: pixels per PDF point when "View in document" renders a PDF page
             (1.5: an A4 page is 893 px wide, sharp on a laptop, light to send).
         ui_poll_seconds: how often the page redraws the indexing progress bar (one small
@@ -85,6 +94,11 @@ class Settings:
     answerability: AnswerabilityParams = AnswerabilityParams()
     ray_address: str = ""
     onnx_queries: bool = True
+    batch_wait_ms: float = 2.0
+    batch_max_questions: int = 16
+    answer_cache_size: int = 1024
+    query_threads: int = 1
+    query_token_bucket: int = 8
     pdf_page_scale: float = 1.5
     ui_poll_seconds: float = 1.0
     extra: Mapping[str, Any] = field(default_factory=dict)

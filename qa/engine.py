@@ -119,7 +119,13 @@ def query_embedder(settings: Settings):
         return None
     from qa.onnx_encoder import load_onnx_encoder
 
-    return load_onnx_encoder(settings.index_dir, model_name(settings.model))
+    encoder = load_onnx_encoder(settings.index_dir, model_name(settings.model), settings.query_threads,
+                                settings.query_token_bucket)
+    if encoder is None or settings.batch_max_questions <= 1:
+        return encoder
+    from qa.batching import BatchingEncoder  # concurrent questions share a model run
+
+    return BatchingEncoder(encoder, settings.batch_wait_ms, settings.batch_max_questions)
 
 
 def ensure_onnx_export(settings: Settings, embedder: SentenceTransformerEmbedder) -> None:

@@ -72,7 +72,7 @@ def export_model(model_path: str, name: str, folder: Path) -> Path:
 class OnnxEncoder:
     """An Embedder over an exported model: encodes with ONNX Runtime, tokenises with `tokenizers`."""
 
-    def __init__(self, folder: Path | str, threads: int = 0) -> None:
+    def __init__(self, folder: Path | str, threads: int = 0, token_bucket: int = 8) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
@@ -86,11 +86,15 @@ class OnnxEncoder:
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tokenizer.no_padding()
         self._tokenizer.no_truncation()
+        self.token_bucket = max(1, token_bucket)
 
     def _encode_one_batch(self, texts: Sequence[str]) -> np.ndarray:
         encodings = [self._tokenizer.encode(t) for t in texts]
-        length = min(self.max_tokens, max(len(e.ids) for e in encodings))
-        ids = np.zeros((len(texts), length), dtype=np.int64)
+        return self._run(encodings, min(self.max_tokens, max(len(e.ids) for e in encodings)))
+
+    def _run(self, encodings: Sequence, length: int) -> np.ndarray:
+        """One session run over tokenised texts padded to `length` tokens (longer ones are cut)."""
+        ids = np.zeros((len(encodings), length), dtype=np.int64)
         types = np.zeros_like(ids)
         mask = np.zeros_like(ids)
         for i, e in enumerate(encodings):
@@ -105,10 +109,22 @@ class OnnxEncoder:
         return np.ascontiguousarray(pooled / np.maximum(norms, 1e-12), dtype=np.float32)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """One question at a time, as the torch embedder does (a padded batch moves last digits)."""
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        return np.vstack([self._encode_one_batch([t]) for t in texts])
+        """A question is padded to the next multiple of `token_bucket` tokens whether it is
+        alone or not, and shares a run only with questions padded to the same length: its
+        rows are then computed alike whatever else is in the run, so its vector has the same
+        bits alone or in a batch (padding to a neighbour's length would move last digits)."""
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        encodings = [self._tokenizer.encode(t) for t in texts]
+        groups: dict[int, list[int]] = {}
+        for row, e in enumerate(encodings):
+            groups.setdefault(self.padded_length(len(e.ids)), []).append(row)
+        for length, rows in groups.items():
+            out[rows] = self._run([encodings[i] for i in rows], length)
+        return out
+
+    def padded_length(self, tokens: int) -> int:
+        """The length a question of `tokens` word pieces is padded to (at most the window)."""
+        return min(self.max_tokens, -(-tokens // self.token_bucket) * self.token_bucket)
 
     def encode_documents(self, texts: Sequence[str], progress: bool = False, batch_size: int = 64) -> np.ndarray:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
@@ -130,7 +146,7 @@ class OnnxEncoder:
         return text[: offsets[limit - 1][1]], True
 
 
-def load_onnx_encoder(index_dir: Path | str, name: str) -> OnnxEncoder | None:
+def load_onnx_encoder(index_dir: Path | str, name: str, threads: int = 0, token_bucket: int = 8) -> OnnxEncoder | None:
     """The exported model in `index_dir`, if there is one for the model `name`; else None."""
     folder = export_folder(index_dir)
     try:
@@ -140,7 +156,7 @@ def load_onnx_encoder(index_dir: Path | str, name: str) -> OnnxEncoder | None:
     if info.get("name") != name or not (folder / EXPORT_FILE).is_file():
         return None
     try:
-        return OnnxEncoder(folder)
+        return OnnxEncoder(folder, threads, token_bucket)
     except (ImportError, OSError, RuntimeError, ValueError) as exc:  # onnxruntime missing or the file unreadable
         log.warning("cannot use the ONNX export in %s (%s); using the torch model", folder, exc)
         return None

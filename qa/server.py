@@ -12,6 +12,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Mapping, Sequence
 
@@ -97,13 +98,29 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class AppChild:
+    """A running `app.py`: its base URL and process id (benchmarks read its CPU time)."""
+
+    url: str
+    pid: int
+
+
 @contextlib.contextmanager
 def app_process(app_args: Sequence[str] = (), env: Mapping[str, str] | None = None, timeout: float = 300.0,
                 port: int | None = None, ready: bool = True) -> Iterator[str]:
+    """`python app.py ARGS` in a child process; yields its base URL (see `app_child`)."""
+    with app_child(app_args, env, timeout, port, ready) as child:
+        yield child.url
+
+
+@contextlib.contextmanager
+def app_child(app_args: Sequence[str] = (), env: Mapping[str, str] | None = None, timeout: float = 300.0,
+              port: int | None = None, ready: bool = True) -> Iterator[AppChild]:
     """`python app.py ARGS` in a child process on a loopback port (free unless given, passed
-    as GRADIO_SERVER_PORT so the app's own default path is the one exercised); yields its base
-    URL once /healthz answers (and, with `ready`, says an index is served: the app listens
-    before its first build is done). For benchmarks and tests of the real entry point.
+    as GRADIO_SERVER_PORT so the app's own default path is the one exercised), yielded once
+    /healthz answers (and, with `ready`, says an index is served: the app listens before its
+    first build is done). For benchmarks and tests of the real entry point.
 
     Raises:
         RuntimeError: the app exited, or did not answer within `timeout` seconds (with the
@@ -135,7 +152,7 @@ def app_process(app_args: Sequence[str] = (), env: Mapping[str, str] | None = No
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"app.py did not answer /healthz within {timeout:.0f} s:\n{printed()}")
                 time.sleep(0.25)
-            yield base
+            yield AppChild(base, proc.pid)
         finally:
             proc.terminate()
             try:

@@ -70,5 +70,6 @@ def test_ask_after_a_build_answers_without_torch(tmp_path, seeds_engine):
 def test_onnx_queries_off_keeps_torch(tmp_path, exported):
     (tmp_path / "onnx").symlink_to(exported, target_is_directory=True)
     on = Settings(docs=(SEEDS,), index_dir=tmp_path)
-    assert isinstance(query_embedder(on), OnnxEncoder)
+    assert isinstance(query_embedder(on).encoder, OnnxEncoder)  # behind the batching wrapper
+    assert isinstance(query_embedder(on.replace(batch_max_questions=1)), OnnxEncoder)
     assert query_embedder(on.replace(onnx_queries=False)) is None
