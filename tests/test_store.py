@@ -20,6 +20,9 @@ import pytest
 
 from conftest import ROOT, TINY_DOCS, write_docs
 from qa import store
+import qa.store.folder
+import qa.store.index
+import qa.store.manifest
 from qa.config import Settings
 from qa.documents import load_collection
 from qa.engine import Engine, open_index
@@ -195,17 +198,17 @@ def test_dying_at_any_step_of_a_save_keeps_a_loadable_index(built, other_index, 
         return wrapper
 
     targets = {
-        "_write_jsonl": (store, "_write_jsonl"), "faiss.write_index": (faiss, "write_index"),
+        "_write_jsonl": (store.index, "_write_jsonl"), "faiss.write_index": (faiss, "write_index"),
         "np.save": (np, "save"), "lexical.save": (type(other_index.lexical), "save"),
-        "_sha256_file": (store, "_sha256_file"), "_fsync_tree": (store, "_fsync_tree"),
-        "os.rename": (os, "rename"), "os.replace": (os, "replace"), "_fsync_dir": (store, "_fsync_dir"),
-        "_remove_old_builds": (store, "_remove_old_builds"),
+        "_sha256_file": (store.manifest, "_sha256_file"), "_fsync_tree": (store.folder, "_fsync_tree"),
+        "os.rename": (os, "rename"), "os.replace": (os, "replace"), "_fsync_dir": (store.folder, "_fsync_dir"),
+        "_remove_old_builds": (store.folder, "_remove_old_builds"),
     }
     manifest = dict(other_index.manifest)
     with monkeypatch.context() as patch:
         for name, (owner, attr) in targets.items():
             patch.setattr(owner, attr, dying(name, getattr(owner, attr)))
-        patch.setattr(store.shutil, "rmtree", lambda *a, **k: None)  # a killed process cleans nothing
+        patch.setattr(shutil, "rmtree", lambda *a, **k: None)  # a killed process cleans nothing
         with pytest.raises(Killed):
             save_index(other_index, index_dir)
     other_index.manifest = manifest
@@ -458,7 +461,7 @@ def test_a_changed_document_re_embeds_only_its_changed_paragraph(fresh, embedder
 
 def test_a_new_chunker_version_re_embeds_only_texts_that_changed(fresh, embedder, monkeypatch):
     settings, engine, _ = fresh
-    monkeypatch.setattr(store, "CHUNKER_VERSION", store.CHUNKER_VERSION + 1)
+    monkeypatch.setattr(store.manifest, "CHUNKER_VERSION", store.manifest.CHUNKER_VERSION + 1)
     assert store.stale_reason(engine.index.manifest, embedder, settings, None) == "chunking settings changed"
     counting = CountingEmbedder(embedder)
     index, report = build_index(collections_of(settings), counting, settings, previous=engine.index)
