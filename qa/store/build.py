@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable, Sequence
 
@@ -17,14 +17,14 @@ from qa.config import Settings
 from qa.documents import Chunk, Collection, Document
 from qa.embedding import Embedder
 from qa.lexical import LexicalIndex, passage_text
+from qa.store.arrays import FLAG_COLUMNS, SENTENCE_DTYPE, PassageArrays, passage_flags, sentence_offsets
+from qa.store.dense import build_dense
 from qa.store.index import StoredIndex
 from qa.store.manifest import build_manifest, stale_reason
+from qa.store.passages import MemoryPassages
+from qa.store.reuse import _layout, _PreviousTexts, _reusable_vectors, _text_key, document_key
 
 log = logging.getLogger(__name__)
-
-
-def document_key(doc: Document) -> str:
-    return f"{doc.collection}::{doc.source}"
 
 
 def lexical_text(doc: Document, chunk: Chunk, document_passages: int) -> str:
@@ -142,37 +142,6 @@ class _Embedding:
             self.bar.close()
 
 
-def _text_key(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-
-
-class _PreviousTexts:
-    """The previous index's vectors by the hash of the text they embed, built on first use.
-
-    Documents whose passages are unchanged reuse their vectors wholesale; this catches the rest:
-    a changed document keeps the vectors of its unchanged paragraphs, and a new chunker version
-    (different passage boundaries, the same sentences) re-embeds only the texts that changed.
-    """
-
-    def __init__(self, previous: StoredIndex) -> None:
-        self.index = previous
-        self._rows: dict[bytes, tuple[int, int]] | None = None
-
-    def vector(self, key: bytes) -> np.ndarray | None:
-        if self._rows is None:
-            self._rows = {}
-            for row, chunk in enumerate(self.index.chunks):
-                self._rows.setdefault(_text_key(embedding_text(chunk)), (0, row))
-                first = int(self.index.sentence_start[row])
-                for i, text in enumerate(chunk.sentence_texts()):
-                    self._rows.setdefault(_text_key(text), (1, first + i))
-        found = self._rows.get(key)
-        if found is None:
-            return None
-        target, row = found
-        return (self.index.passage_vectors if target == 0 else self.index.sentence_vectors)[row]
-
-
 def _distinct_chunks(chunks: Iterable[Chunk]) -> tuple[list[Chunk], int]:
     """Drop passages whose exact text already occurs earlier in the same document (the
     first occurrence is the one cited). Paragraph numbers keep the chunker's numbering.
@@ -190,6 +159,21 @@ def _distinct_chunks(chunks: Iterable[Chunk]) -> tuple[list[Chunk], int]:
     return kept, dropped
 
 
+@dataclass
+class _Plan:
+    """The passages of a build, and where each document's vectors come from."""
+
+    documents: list[Document]
+    chunks: list[Chunk] = field(default_factory=list)
+    chunk_doc: list[int] = field(default_factory=list)
+    reused: dict[int, tuple] = field(default_factory=dict)  # document row -> its old vectors
+    fresh_docs: set[int] = field(default_factory=set)
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    repeated: int = 0
+
+
 def build_index(
     collections: Sequence[Collection],
     embedder: Embedder,
@@ -197,7 +181,8 @@ def build_index(
     previous: StoredIndex | None = None,
     progress: bool = False,
 ) -> tuple[StoredIndex, BuildReport]:
-    """Chunk and embed every document, reusing the vectors of unchanged documents.
+    """Chunk and embed every document, reusing the vectors of unchanged documents, and
+    compute what queries need per passage (flags, offsets, BM25, the dense search).
 
     Memory stays bounded: vectors are written into arrays allocated once for the whole
     index and encoded in batches of `EMBED_BATCH` texts, and a text is encoded only once
@@ -208,49 +193,70 @@ def build_index(
     Args:
         collections: the loaded collection folders.
         embedder: the embedding model.
-        settings: index settings (chunking, model).
+        settings: index settings (chunking, model, store layout).
         previous: an index built with the same model and settings, whose vectors for
             documents with the same content hash are reused instead of re-embedded.
         progress: show a progress bar.
     """
     started = time.perf_counter()
-    documents = [doc for c in collections for doc in c.documents]
+    plan = _plan(collections, embedder, settings, previous)
+    chunk_doc = np.asarray(plan.chunk_doc, dtype=np.int64)
+    sentence_start = sentence_offsets(plan.chunks)
+    passage_vectors, sentence_vectors, embedded = _embed(plan, sentence_start, embedder, settings, previous,
+                                                         progress)
+    per_doc_passages = np.bincount(chunk_doc, minlength=len(plan.documents))
+    lexical = LexicalIndex.build(
+        [lexical_text(plan.documents[d], c, int(per_doc_passages[d])) for c, d in zip(plan.chunks, plan.chunk_doc)]
+    )
+    arrays = PassageArrays(passage_vectors, sentence_vectors.astype(SENTENCE_DTYPE), sentence_start, chunk_doc,
+                           passage_flags(plan.documents, plan.chunks, chunk_doc))
+    del sentence_vectors
+    dense, dense_record = build_dense(passage_vectors, settings.store, max(settings.rank.candidates, 10))
+    report = _report(collections, plan, previous, embedded, int(sentence_start[-1]), time.perf_counter() - started)
+    store = {"text_block_chars": settings.store.text_block_chars, "flags": list(FLAG_COLUMNS),
+             "sentence_dtype": np.dtype(SENTENCE_DTYPE).name, "dense": dense_record}
+    manifest = build_manifest(collections, plan.documents, chunk_doc, embedder, settings, report, store)
+    records = MemoryPassages(plan.documents, plan.chunks)
+    return StoredIndex(tuple(plan.documents), records, arrays, lexical, manifest, dense), report
+
+
+def _plan(collections: Sequence[Collection], embedder: Embedder, settings: Settings,
+          previous: StoredIndex | None) -> _Plan:
+    """Chunk every document and decide, per document, whether its old vectors still serve."""
+    plan = _Plan([doc for c in collections for doc in c.documents])
     reusable = _reusable_vectors(previous, embedder, settings)
     old_hashes = {document_key(d): d.sha256 for d in previous.documents} if previous else {}
     count_tokens = lru_cache(maxsize=TOKEN_CACHE)(embedder.count_tokens)
-    chunks: list[Chunk] = []
-    chunk_doc: list[int] = []
-    reused: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # document row -> its old vectors
-    fresh_docs: set[int] = set()
-    added, changed, unchanged = [], [], []
-    repeated = 0
-    for row, doc in enumerate(documents):
+    for row, doc in enumerate(plan.documents):
         key = document_key(doc)
         doc_chunks, dropped = _distinct_chunks(
             iter_chunks(doc, settings.max_chunk_tokens, settings.min_prose_words, count_tokens)
         )
-        repeated += dropped
+        plan.repeated += dropped
         spans = [_layout(c) for c in doc_chunks]
         old = reusable.get(key)
         if old is not None and old[0] == doc.sha256 and old[1] == spans:
-            reused[row] = old[2]
-            unchanged.append(key)
+            plan.reused[row] = old[2]
+            plan.unchanged.append(key)
         else:
-            (changed if key in old_hashes else added).append(key)
+            (plan.changed if key in old_hashes else plan.added).append(key)
             same_content = reusable.get(doc.sha256)
             if same_content is not None and same_content[1] == spans:
-                reused[row] = same_content[2]  # the same text under another name
+                plan.reused[row] = same_content[2]  # the same text under another name
             else:
-                fresh_docs.add(row)
-        chunks.extend(doc_chunks)
-        chunk_doc.extend([row] * len(doc_chunks))
-    del reusable
+                plan.fresh_docs.add(row)
+        plan.chunks.extend(doc_chunks)
+        plan.chunk_doc.extend([row] * len(doc_chunks))
+    return plan
 
-    sentence_counts = np.array([len(c.sentences) for c in chunks], dtype=np.int64)
-    sentence_start = np.concatenate([[0], np.cumsum(sentence_counts)]).astype(np.int64)
+
+def _embed(plan: _Plan, sentence_start: np.ndarray, embedder: Embedder, settings: Settings,
+           previous: StoredIndex | None, progress: bool) -> tuple[np.ndarray, np.ndarray, int]:
+    """Passage and sentence vectors (float32), and how many passages were sent to the model."""
+    chunks, chunk_doc = plan.chunks, plan.chunk_doc
     passage_vectors = np.zeros((len(chunks), embedder.dimension), dtype=np.float32)
     sentence_vectors = np.zeros((int(sentence_start[-1]), embedder.dimension), dtype=np.float32)
-    fresh_rows = [i for i, d in enumerate(chunk_doc) if d in fresh_docs]
+    fresh_rows = [i for i, d in enumerate(chunk_doc) if d in plan.fresh_docs]
     total = sum(1 + len(chunks[i].sentences) for i in fresh_rows)
     if progress and fresh_rows:
         log.info("embedding %d passages and their sentences", len(fresh_rows))
@@ -262,77 +268,39 @@ def build_index(
     for row, chunk in enumerate(chunks):
         doc_row = chunk_doc[row]
         s0, s1 = int(sentence_start[row]), int(sentence_start[row + 1])
-        if doc_row in fresh_docs:
+        if doc_row in plan.fresh_docs:
             embedding.add(0, row, embedding_text(chunk))
             for s_row, text in zip(range(s0, s1), chunk.sentence_texts()):
                 embedding.add(1, s_row, text)
         else:
             i = position.get(doc_row, 0)
-            old_passages, old_sentences, old_start = reused[doc_row]
+            old_passages, old_sentences, old_start = plan.reused[doc_row]
             passage_vectors[row] = old_passages[i]
             sentence_vectors[s0:s1] = old_sentences[old_start[i] : old_start[i] + (s1 - s0)]
             position[doc_row] = i + 1
     embedding.finish()
-    del reused
+    plan.reused.clear()
+    return passage_vectors, sentence_vectors, embedding.fresh[0]
 
-    per_doc_passages = np.bincount(np.asarray(chunk_doc, dtype=np.int64), minlength=len(documents))
-    lexical = LexicalIndex.build(
-        [lexical_text(documents[d], c, int(per_doc_passages[d])) for c, d in zip(chunks, chunk_doc)]
-    )
-    current = {document_key(d) for d in documents}
-    removed = sorted(k for k in old_hashes if k not in current)
-    report = BuildReport(
-        tuple(added),
-        tuple(changed),
+
+def _report(collections: Sequence[Collection], plan: _Plan, previous: StoredIndex | None, embedded: int,
+            sentences: int, seconds: float) -> BuildReport:
+    current = {document_key(d) for d in plan.documents}
+    removed = sorted(document_key(d) for d in previous.documents if document_key(d) not in current) if previous else []
+    return BuildReport(
+        tuple(plan.added),
+        tuple(plan.changed),
         tuple(removed),
-        tuple(unchanged),
+        tuple(plan.unchanged),
         tuple(f"{_collection_name(c)}/{s.path}: {s.reason}" for c in collections for s in c.skipped),
-        embedding.fresh[0],
-        int(sentence_start[-1]),
-        time.perf_counter() - started,
+        embedded,
+        sentences,
+        seconds,
         tuple(f"{_collection_name(c)}/{w}" for c in collections for w in c.warnings),
-        repeated,
+        plan.repeated,
     )
-    manifest = build_manifest(collections, documents, chunk_doc, embedder, settings, report)
-    index = StoredIndex(
-        tuple(documents),
-        tuple(chunks),
-        np.asarray(chunk_doc, dtype=np.int64),
-        passage_vectors,
-        sentence_vectors,
-        sentence_start,
-        lexical,
-        manifest,
-    )
-    return index, report
-
 
 def _collection_name(collection: Collection) -> str:
     return str(collection.documents[0].collection) if collection.documents else ""
 
 
-def _layout(chunk: Chunk) -> tuple:
-    """What a passage's vectors depend on besides the document's bytes: its span, heading
-    context and sentence spans. Old vectors are reused only when all of it is unchanged."""
-    return chunk.start, chunk.end, chunk.context, tuple(tuple(s) for s in chunk.sentences)
-
-
-def _reusable_vectors(previous: StoredIndex | None, embedder: Embedder, settings: Settings):
-    """Per document key, and per content hash: (sha256, passage spans, (passage vectors,
-    sentence vectors, sentence offsets per passage)) from a compatible index. By hash, a
-    moved or renamed file (or a folder given by another path) keeps its vectors."""
-    if previous is None or stale_reason(previous.manifest, embedder, settings, None, vectors_only=True) is not None:
-        return {}
-    out = {}
-    for row, doc in enumerate(previous.documents):
-        rows = np.flatnonzero(previous.chunk_doc == row)
-        if len(rows) == 0:
-            continue
-        first = int(previous.sentence_start[rows[0]])
-        sent = slice(first, int(previous.sentence_start[rows[-1] + 1]))
-        spans = [_layout(previous.chunks[r]) for r in rows]
-        starts = previous.sentence_start[rows] - first
-        entry = (doc.sha256, spans, (previous.passage_vectors[rows], previous.sentence_vectors[sent], starts))
-        out[document_key(doc)] = entry
-        out.setdefault(doc.sha256, entry)
-    return out

@@ -1,8 +1,18 @@
-"""The index a query reads: FAISS passage vectors, sentence vectors, BM25, passages and a
-manifest, written into a build folder (qa.store.folder) and loaded back with checks.
+"""The index a query reads (qa.backend.PassageStore), saved into a build folder
+(qa.store.folder) and loaded back disk-backed.
 
-Files of a build: manifest.json, documents.jsonl, chunks.jsonl, passages.faiss,
-sentences.npy, bm25/.
+Files of a build:
+
+    manifest.json        versions, settings, documents, each file's size and sha256
+    passages.sqlite      documents (text in blocks) and passages (offsets), qa.store.passages
+    passages.npy         passage vectors, float32, memory-mapped
+    sentences.npy        sentence vectors, float16, memory-mapped
+    sentence_start.npy, chunk_doc.npy, flags.npy   per-passage arrays (qa.store.arrays)
+    passages.ivf.faiss   the approximate index, only above StoreParams.approximate_from
+    bm25/                bm25s, memory-mapped
+
+Loading checks the manifest and the files' sizes; `python -m qa verify` checks every
+checksum (a build writes them).
 """
 
 from __future__ import annotations
@@ -10,45 +20,70 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from qa.answer_types import AnswerType
-from qa.answer_types import holds as holds_answer
 from qa.documents import Chunk, Document
 from qa.errors import IndexFormatError
 from qa.lexical import LexicalIndex
+from qa.params import StoreParams
+from qa.store.arrays import PassageArrays, flag_column
+from qa.store.dense import DenseSearch
 from qa.store.folder import current_build, publish
-from qa.store.manifest import FORMAT_VERSION, _sha256_file, read_build_manifest, seal
+from qa.store.manifest import FORMAT_VERSION, check_sizes, read_build_manifest, seal
+from qa.store.passages import DATABASE, MemoryPassages, SqlitePassages, write_database
+
 
 @dataclass
 class StoredIndex:
-    """Everything a query needs, in memory. Passage i is `chunks[i]`, vector row i."""
+    """A built collection: documents and passages (`records`), per-passage arrays, BM25 and
+    the dense search. Passage i is row i of every array. Built in memory; loaded from disk."""
 
     documents: tuple[Document, ...]
-    chunks: tuple[Chunk, ...]
-    chunk_doc: np.ndarray  # chunk row -> document row
-    passage_vectors: np.ndarray  # (passages, dim), L2-normalised
-    sentence_vectors: np.ndarray  # (sentences, dim), L2-normalised
-    sentence_start: np.ndarray  # chunk row -> first sentence row; one extra entry at the end
-    lexical: LexicalIndex
+    records: MemoryPassages | SqlitePassages = field(repr=False)
+    arrays: PassageArrays = field(repr=False)
+    lexical: LexicalIndex = field(repr=False)
     manifest: dict[str, Any]
-    faiss_index: Any = field(default=None, repr=False)
-    _undamped: np.ndarray | None = field(default=None, init=False, repr=False)
-    _holds: dict = field(default_factory=dict, init=False, repr=False)
+    dense: DenseSearch = field(repr=False)
     _last_lexical: tuple = field(default=("", None), init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        if self.faiss_index is None:
-            self.faiss_index = make_faiss_index(self.passage_vectors)
 
     @property
     def built_at(self) -> str:
         return self.manifest.get("created", "")
 
+    @property
+    def chunk_doc(self) -> np.ndarray:
+        return self.arrays.chunk_doc
+
+    @property
+    def passage_vectors(self) -> np.ndarray:
+        return self.arrays.passage_vectors
+
+    @property
+    def sentence_vectors(self) -> np.ndarray:
+        return self.arrays.sentence_vectors
+
+    @property
+    def sentence_start(self) -> np.ndarray:
+        return self.arrays.sentence_start
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        """Every passage, in row order (read whole from disk: for rebuilds and tests, never a question)."""
+        return self.records.all()
+
     def document(self, chunk_row: int) -> Document:
         return self.documents[int(self.chunk_doc[chunk_row])]
+
+    def document_text(self, doc_row: int) -> str:
+        """The full text of a document (read when it is viewed; not kept in memory)."""
+        return self.records.document_text(doc_row)
+
+    def document_lengths(self) -> np.ndarray:
+        """Characters of each document's text, by document row."""
+        return self.records.document_chars
 
     def sentence_rows(self, chunk_row: int) -> slice:
         return slice(int(self.sentence_start[chunk_row]), int(self.sentence_start[chunk_row + 1]))
@@ -57,17 +92,17 @@ class StoredIndex:
 
     @property
     def passages(self) -> int:
-        return len(self.chunks)
+        return len(self.records)
 
     @property
     def lexical_stats(self) -> LexicalIndex:
         return self.lexical
 
     def chunks_at(self, rows: Sequence[int]) -> list[Chunk]:
-        return [self.chunks[int(r)] for r in rows]
+        return self.records.at(rows)
 
     def document_rows(self, rows: np.ndarray) -> np.ndarray:
-        return self.chunk_doc[np.asarray(rows, dtype=np.int64)]
+        return np.asarray(self.chunk_doc[np.asarray(rows, dtype=np.int64)], dtype=np.int64)
 
     def passage_counts(self) -> np.ndarray:
         return np.bincount(self.chunk_doc, minlength=len(self.documents))
@@ -75,21 +110,23 @@ class StoredIndex:
     def dense_candidates(self, query_vector: np.ndarray, depth: int) -> np.ndarray:
         if depth <= 0 or not self.passages:
             return np.zeros(0, dtype=np.int64)
-        _, ids = self.faiss_index.search(np.asarray(query_vector, dtype=np.float32)[None, :], depth)
-        return ids[0][ids[0] >= 0].astype(np.int64)
+        ids = self.dense.search(query_vector, depth)[0]
+        return ids[ids >= 0].astype(np.int64)
 
     def dense_scores(self, query_vector: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         qv = np.asarray(query_vector, dtype=np.float64)
-        passage = self.passage_vectors[rows].astype(np.float64) @ qv
-        counts = np.diff(self.sentence_start)[rows]
+        rows = np.asarray(rows, dtype=np.int64)
+        passage = np.asarray(self.passage_vectors[rows], dtype=np.float64) @ qv
+        starts = np.asarray(self.sentence_start[rows], dtype=np.int64)
+        counts = np.asarray(self.sentence_start[rows + 1], dtype=np.int64) - starts
         offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
         # every sentence row of every candidate, in one gather (a passage has at least one)
-        sentence_rows = np.repeat(self.sentence_start[rows] - offsets, counts) + np.arange(int(counts.sum()))
-        sims = self.sentence_vectors[sentence_rows].astype(np.float64) @ qv
+        sentence_rows = np.repeat(starts - offsets, counts) + np.arange(int(counts.sum()))
+        sims = np.asarray(self.sentence_vectors[sentence_rows], dtype=np.float64) @ qv
         return passage, np.maximum.reduceat(sims, offsets) if len(rows) else sims
 
     def sentence_vectors_of(self, row: int) -> np.ndarray:
-        return self.sentence_vectors[self.sentence_rows(row)]
+        return np.asarray(self.sentence_vectors[self.sentence_rows(row)])
 
     def lexical_candidates(self, query: str, depth: int) -> tuple[np.ndarray, float]:
         scores = self._lexical_all(query)
@@ -111,36 +148,10 @@ class StoredIndex:
         return last[1]
 
     def undamped(self, rows: np.ndarray) -> np.ndarray:
-        if self._undamped is None:
-            titles = [d.title.strip() for d in self.documents]
-            self._undamped = np.array(
-                [c.prose or c.text.strip() == titles[int(d)] for c, d in zip(self.chunks, self.chunk_doc)], dtype=bool)
-        return self._undamped[rows]
+        return np.asarray(self.arrays.flags[np.asarray(rows, dtype=np.int64), 0], dtype=bool)
 
     def holds(self, kind: AnswerType, rows: np.ndarray) -> np.ndarray:
-        if kind not in self._holds:
-            self._holds[kind] = np.array([holds_answer(c.text, kind) for c in self.chunks], dtype=bool)
-        return self._holds[kind][rows]
-
-
-def make_faiss_index(vectors: np.ndarray):
-    import faiss
-
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index
-
-
-def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+        return np.asarray(self.arrays.flags[np.asarray(rows, dtype=np.int64), flag_column(kind)], dtype=bool)
 
 
 def save_index(index: StoredIndex, index_dir: Path) -> Path:
@@ -150,18 +161,14 @@ def save_index(index: StoredIndex, index_dir: Path) -> Path:
     Returns:
         the new build folder.
     """
-    import faiss
-
     written: dict[str, Any] = {}
 
     def write(staging: Path) -> None:
-        _write_jsonl(staging / "documents.jsonl", (d.to_dict() for d in index.documents))
-        _write_jsonl(
-            staging / "chunks.jsonl",
-            ({**c.to_dict(), "doc": int(d)} for c, d in zip(index.chunks, index.chunk_doc)),
-        )
-        faiss.write_index(index.faiss_index, str(staging / "passages.faiss"))
-        np.save(staging / "sentences.npy", index.sentence_vectors)
+        block_chars = int(index.manifest["store"]["text_block_chars"])
+        write_database(staging / DATABASE, _with_texts(index), index.records.all(), np.asarray(index.chunk_doc),
+                       block_chars)
+        index.arrays.save(staging)
+        index.dense.save(staging)
         index.lexical.save(staging / "bm25")
         written["manifest"] = seal(index.manifest, staging)
         (staging / "manifest.json").write_text(json.dumps(written["manifest"], indent=2, ensure_ascii=False),
@@ -172,23 +179,32 @@ def save_index(index: StoredIndex, index_dir: Path) -> Path:
     return final
 
 
-def load_index(index_dir: Path, verify: bool = True, attempts: int = 3) -> StoredIndex | None:
-    """Load the live build; None when there is none yet.
+def _with_texts(index: StoredIndex) -> list[Document]:
+    if isinstance(index.records, MemoryPassages):
+        return list(index.records.documents)
+    return [Document(d.source, d.collection, d.title, index.document_text(row), d.sha256, d.format, d.pages)
+            for row, d in enumerate(index.documents)]
+
+
+def load_index(index_dir: Path, verify: bool = True, attempts: int = 3,
+               params: StoreParams | None = None) -> StoredIndex | None:
+    """Load the live build, disk-backed; None when there is none yet. `verify` checks that
+    every file the manifest lists has its recorded size (`qa verify` checks the checksums);
+    `params` sets the approximate search's nprobe and FAISS's threads (default StoreParams()).
 
     CURRENT is read once per attempt, so a build finishing meanwhile cannot mix two
     builds; when loading fails because CURRENT moved on (an old build was cleaned up under
     a slow reader), the new build is loaded instead.
 
     Raises:
-        IndexFormatError: CURRENT, the manifest or a file is missing, truncated or fails
-            its checksum.
+        IndexFormatError: CURRENT, the manifest or a file is missing, truncated or unreadable.
     """
     for attempt in range(attempts):
         build = current_build(index_dir)
         if build is None:
             return None
         try:
-            return _load_build(build, verify)
+            return _load_build(build, verify, params)
         except IndexFormatError:
             if attempt + 1 < attempts:
                 try:
@@ -200,45 +216,23 @@ def load_index(index_dir: Path, verify: bool = True, attempts: int = 3) -> Store
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _load_build(build: Path, verify: bool) -> StoredIndex:
-    import faiss
-
+def _load_build(build: Path, verify: bool, params: StoreParams | None) -> StoredIndex:
     manifest = read_build_manifest(build)
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexFormatError(
             f"index format {manifest.get('format_version')} is not {FORMAT_VERSION}: it needs a rebuild"
         )
     if verify:
-        files = manifest.get("files")
-        if not isinstance(files, dict) or not files:
-            raise IndexFormatError(f"manifest of {build} lists no files")
-        for name, expected in files.items():
-            path = build / name
-            try:
-                ok = path.is_file() and _sha256_file(path) == expected
-            except OSError:
-                ok = False
-            if not ok:
-                raise IndexFormatError(f"index file {path} is missing or corrupted (checksum mismatch)")
+        check_sizes(build, manifest)
+    params = params if params is not None else StoreParams()
     try:
-        documents = tuple(Document.from_dict(d) for d in _read_jsonl(build / "documents.jsonl"))
-        rows = _read_jsonl(build / "chunks.jsonl")
-        chunk_doc = np.asarray([r.pop("doc") for r in rows], dtype=np.int64)
-        chunks = tuple(Chunk.from_dict(r) for r in rows)
-        faiss_index = faiss.read_index(str(build / "passages.faiss"))
-        passage_vectors = faiss_index.reconstruct_n(0, faiss_index.ntotal) if faiss_index.ntotal else np.zeros(
-            (0, manifest["dimension"]), dtype=np.float32
-        )
-        sentence_vectors = np.load(build / "sentences.npy", allow_pickle=False)
-        lexical = LexicalIndex.load(build / "bm25", len(chunks))
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+        store = manifest["store"]
+        records = SqlitePassages(build / DATABASE, int(store["text_block_chars"]))
+        arrays = PassageArrays.load(build)
+        dense = DenseSearch.load(build, arrays.passage_vectors, store["dense"], params)
+        lexical = LexicalIndex.load(build / "bm25", len(records), mmap=True)
+    except Exception as exc:  # OSError, ValueError, KeyError, sqlite3.Error, faiss's RuntimeError ...
         raise IndexFormatError(f"index at {build} cannot be read ({exc})") from exc
-    counts = np.array([len(c.sentences) for c in chunks], dtype=np.int64)
-    sentence_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    if (len(passage_vectors) != len(chunks) or len(sentence_vectors) != int(sentence_start[-1])
-            or (len(chunk_doc) and not 0 <= int(chunk_doc.min()) <= int(chunk_doc.max()) < len(documents))):
+    if len(records) != len(arrays.passage_vectors) or not arrays.consistent(len(records.documents)):
         raise IndexFormatError(f"index at {build} is inconsistent")
-    return StoredIndex(
-        documents, chunks, chunk_doc, np.asarray(passage_vectors, dtype=np.float32), sentence_vectors,
-        sentence_start, lexical, manifest, faiss_index,
-    )
+    return StoredIndex(records.documents, records, arrays, lexical, manifest, dense)

@@ -20,7 +20,8 @@ from qa.errors import IndexFormatError
 from qa.lexical import config as lexical_config
 from qa.store.folder import current_build
 
-FORMAT_VERSION = 3  # 2: manifest checksum; repeated passages indexed once; 3: formats, pages, context
+FORMAT_VERSION = 4  # 2: manifest checksum; repeated passages indexed once; 3: formats, pages, context;
+# 4: disk-backed (SQLite passages, memory-mapped vectors and flags, IVF above a size)
 
 
 def _versions() -> dict[str, str]:
@@ -39,7 +40,10 @@ def _versions() -> dict[str, str]:
     }
 
 
-def build_manifest(collections, documents, chunk_doc, embedder, settings, report) -> dict[str, Any]:
+def build_manifest(collections, documents, chunk_doc, embedder, settings, report,
+                   store: dict[str, Any]) -> dict[str, Any]:
+    """What a build records; `store` says how it is laid out (text blocks, flag columns,
+    the dense search and, for an approximate one, its measured recall@10)."""
     counts = np.bincount(np.asarray(chunk_doc, dtype=np.int64), minlength=len(documents))
     return {
         "format_version": FORMAT_VERSION,
@@ -70,6 +74,7 @@ def build_manifest(collections, documents, chunk_doc, embedder, settings, report
             "sentences": report.sentences,
         },
         "skipped": list(report.skipped),
+        "store": store,
         "versions": _versions(),
     }
 
@@ -144,9 +149,53 @@ def read_manifest(index_dir: Path) -> dict[str, Any] | None:
 
 
 def seal(manifest: dict[str, Any], build: Path) -> dict[str, Any]:
-    """`manifest` with the checksum of every file written so far in `build`, and its own."""
+    """`manifest` with the size and checksum of every file written so far in `build`, and its own."""
     files = sorted(p for p in build.rglob("*") if p.is_file())
     sealed = dict(manifest)
-    sealed["files"] = {p.relative_to(build).as_posix(): _sha256_file(p) for p in files}
+    sealed["files"] = {p.relative_to(build).as_posix(): {"bytes": p.stat().st_size, "sha256": _sha256_file(p)}
+                       for p in files}
     sealed["manifest_sha256"] = manifest_checksum(sealed)
     return sealed
+
+
+def _listed_files(build: Path, manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not files or not all(isinstance(v, dict) for v in files.values()):
+        raise IndexFormatError(f"manifest of {build} lists no files")
+    return files
+
+
+def check_sizes(build: Path, manifest: dict[str, Any]) -> None:
+    """Every file the manifest lists exists with its recorded size (cheap: run on every load).
+
+    Raises:
+        IndexFormatError: a file is missing, truncated or grown.
+    """
+    for name, record in _listed_files(build, manifest).items():
+        path = build / name
+        try:
+            ok = path.is_file() and path.stat().st_size == record.get("bytes")
+        except OSError:
+            ok = False
+        if not ok:
+            raise IndexFormatError(f"index file {path} is missing or damaged (size differs from the manifest)")
+
+
+def verify_build(build: Path) -> list[str]:
+    """Every problem of a build: its manifest, and each listed file's size and sha256
+    (reads every byte; `python -m qa verify`). An empty list means intact."""
+    try:
+        manifest = read_build_manifest(build)
+        files = _listed_files(build, manifest)
+    except IndexFormatError as exc:
+        return [str(exc)]
+    problems = []
+    for name, record in files.items():
+        path = build / name
+        try:
+            ok = path.is_file() and path.stat().st_size == record.get("bytes") and _sha256_file(path) == record.get("sha256")
+        except OSError:
+            ok = False
+        if not ok:
+            problems.append(f"{name}: missing or corrupted (checksum mismatch)")
+    return problems
