@@ -27,8 +27,6 @@ import shutil
 import subprocess
 import sys
 import time
-import zlib
-from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -38,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa.config import Settings  # noqa: E402
+from qa.params import StoreParams, with_values  # noqa: E402
 
 EVAL = ROOT / "data" / "eval"
 QUESTION_FILES = [EVAL / "seed_questions.jsonl", EVAL / "mixed" / "questions.jsonl", EVAL / "squad2" / "questions.jsonl"]
@@ -47,31 +46,24 @@ MODES = ("dense", "bm25", "hybrid")
 
 
 class HashingEmbedder:
-    """Words hashed (crc32) into signed buckets, L2-normalised: deterministic, no model, and
-    texts sharing words get close vectors, so candidates and recall behave like real ones."""
+    """Words hashed (scikit-learn's HashingVectorizer, murmurhash) into 384 signed buckets,
+    L2-normalised: deterministic, no model, and texts sharing words get close vectors, so
+    candidates and recall behave like real ones."""
 
     name = "hashing-384 (bench/scale.py)"
     dimension = 384
     max_tokens = 256
-    _word = re.compile(r"\w+")
+    _word = re.compile(r"\w+")  # for count_tokens
 
     def __init__(self, query_model=None) -> None:
-        self.query_model = query_model  # encodes each question too, so its time is counted
+        from sklearn.feature_extraction.text import HashingVectorizer
 
-    @staticmethod
-    @lru_cache(maxsize=1 << 18)
-    def _bucket(word: str) -> tuple[int, float]:
-        h = zlib.crc32(word.encode("utf-8"))
-        return h % 384, 1.0 if (h >> 16) & 1 else -1.0
+        self.query_model = query_model  # encodes each question too, so its time is counted
+        self._hashing = HashingVectorizer(n_features=self.dimension, alternate_sign=True, norm="l2",
+                                          token_pattern=r"(?u)\b\w+\b", dtype=np.float32)
 
     def encode_documents(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for i, text in enumerate(texts):
-            for word in self._word.findall(text.lower()):
-                column, sign = self._bucket(word)
-                out[i, column] += sign
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.where(norms > 0, norms, 1.0)
+        return self._hashing.transform(list(texts)).toarray().astype(np.float32)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         if self.query_model is not None:
@@ -143,7 +135,7 @@ def folder_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
-def build(work: Path, passages: int, model: str) -> dict:
+def build(work: Path, passages: int, model: str, store: StoreParams) -> dict:
     from qa.documents import load_collection
     from qa.embedding import load_embedder
     from qa.store import build_index, current_build, save_index
@@ -151,7 +143,7 @@ def build(work: Path, passages: int, model: str) -> dict:
     docs, index_dir = work / "docs", work / "index"
     shutil.rmtree(work, ignore_errors=True)
     write_collection(docs, passages)
-    settings = Settings(docs=(docs,), index_dir=index_dir)
+    settings = Settings(docs=(docs,), index_dir=index_dir, store=store)
     embedder = HashingEmbedder() if model == "hashing" else load_embedder("", "cpu")
     started = time.perf_counter()
     index, _ = build_index([load_collection(docs)], embedder, settings)
@@ -186,7 +178,7 @@ def query_model():
     return encoder
 
 
-def measure(work: Path, model: str, count: int) -> dict:
+def measure(work: Path, model: str, count: int, store: StoreParams) -> dict:
     """In a fresh process: load, then time `Engine.ask` per mode and measure dense recall@10."""
     import importlib
 
@@ -196,7 +188,7 @@ def measure(work: Path, model: str, count: int) -> dict:
     from qa.store import load_index
     from qa.store.dense import recall_at_10
 
-    settings = Settings(docs=(work / "docs",), index_dir=work / "index", onnx_queries=False)
+    settings = Settings(docs=(work / "docs",), index_dir=work / "index", onnx_queries=False, store=store)
     before = rss_mb()
     started = time.perf_counter()
     index = load_index(settings.index_dir, params=settings.store)
@@ -246,15 +238,19 @@ def main() -> None:
                         "(default .cache/scale-N; replaced)")
     parser.add_argument("--model", choices=("hashing", "real"), default="hashing")
     parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--store", action="append", default=[], metavar="NAME=VALUE",
+                        help="a StoreParams value, e.g. approximate_from=50000 or nprobe=32 (repeatable)")
     parser.add_argument("--measure-only", action="store_true", help=argparse.SUPPRESS)  # the fresh process
     args = parser.parse_args()
     work = args.work or ROOT / ".cache" / f"scale-{args.passages}"
+    store = with_values(StoreParams(), dict(item.split("=", 1) for item in args.store))
     if args.measure_only:
-        print(json.dumps(measure(work, args.model, args.queries)))
+        print(json.dumps(measure(work, args.model, args.queries, store)))
         return
-    result = build(work, args.passages, args.model)
+    result = build(work, args.passages, args.model, store)
     fresh = subprocess.run([sys.executable, __file__, "--passages", str(args.passages), "--work", str(work),
-                            "--model", args.model, "--queries", str(args.queries), "--measure-only"],
+                            "--model", args.model, "--queries", str(args.queries), "--measure-only",
+                            *(f"--store={item}" for item in args.store)],
                            capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     result.update(json.loads(fresh.stdout.strip().splitlines()[-1]))
     result["load_average"] = [round(x, 2) for x in os.getloadavg()]

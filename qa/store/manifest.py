@@ -25,18 +25,21 @@ FORMAT_VERSION = 4  # 2: manifest checksum; repeated passages indexed once; 3: f
 
 
 def _versions() -> dict[str, str]:
-    import faiss
-    import sentence_transformers
+    """The libraries' versions, from their package metadata: importing sentence-transformers
+    (and torch) only to read its version costs a build with another embedder a minute."""
+    from importlib.metadata import PackageNotFoundError, version
 
-    from qa.lexical import import_bm25s
-
-    bm25s = import_bm25s()
+    def of(package: str) -> str:
+        try:
+            return version(package)
+        except PackageNotFoundError:
+            return "unknown"
 
     return {
         "python": platform.python_version(),
-        "faiss": faiss.__version__,
-        "sentence_transformers": sentence_transformers.__version__,
-        "bm25s": getattr(bm25s, "__version__", "unknown"),
+        "faiss": of("faiss-cpu"),
+        "sentence_transformers": of("sentence-transformers"),
+        "bm25s": of("bm25s"),
     }
 
 
