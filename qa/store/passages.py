@@ -4,7 +4,8 @@ Each text is stored once. A document's text is kept in blocks of `text_block_cha
 characters and a passage as offsets into it, so a question reads only its candidates' one
 or two blocks each, and a document's whole text is read only when it is viewed. The
 database is written once into a staging build folder and never changed afterwards, so
-readers open it read-only and immutable (no locks, no journal), one connection per thread.
+a reader opens it read-only and immutable (no file locks, no journal): one connection per
+loaded store, shared by its threads under a lock (a fetch takes milliseconds).
 """
 
 from __future__ import annotations
@@ -89,24 +90,23 @@ class SqlitePassages:
     def __init__(self, path: Path, block_chars: int) -> None:
         self.path = Path(path)
         self.block_chars = block_chars
-        self._local = threading.local()
+        # One connection, opened now and shared under a lock: an open file stays readable when
+        # a later build's cleanup (or a user) deletes the folder under a serving process.
+        uri = f"{self.path.resolve().as_uri()}?mode=ro&immutable=1"
+        self._connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        self._lock = threading.Lock()
         self.documents, self.document_chars, self.first_block = self._read_documents()
-        self.size = int(self._connection().execute("SELECT COUNT(*) FROM passages").fetchone()[0])
+        self.size = int(self._query("SELECT COUNT(*) FROM passages")[0][0])
 
-    def _connection(self) -> sqlite3.Connection:
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            uri = f"{self.path.resolve().as_uri()}?mode=ro&immutable=1"
-            connection = sqlite3.connect(uri, uri=True)
-            self._local.connection = connection
-        return connection
+    def _query(self, sql: str, parameters: Sequence = ()) -> list[tuple]:
+        with self._lock:
+            return self._connection.execute(sql, parameters).fetchall()
 
     def _read_documents(self) -> tuple[tuple[Document, ...], np.ndarray, np.ndarray]:
         """Every document without its text (title, source, format, pages, hash), its length,
         and the id of its first text block (one extra entry at the end)."""
-        rows = self._connection().execute(
-            "SELECT collection, source, title, sha256, format, pages, chars, first_block FROM documents ORDER BY row"
-        ).fetchall()
+        rows = self._query(
+            "SELECT collection, source, title, sha256, format, pages, chars, first_block FROM documents ORDER BY row")
         documents = tuple(Document(source, collection, title, "", sha, fmt, tuple(json.loads(pages)))
                           for collection, source, title, sha, fmt, pages, _, _ in rows)
         chars = np.array([r[6] for r in rows], dtype=np.int64)
@@ -122,9 +122,8 @@ class SqlitePassages:
         found: dict[int, tuple] = {}
         for part in _parts(sorted(set(wanted))):
             marks = ",".join("?" * len(part))
-            for record in self._connection().execute(
-                    f"SELECT row, doc, paragraph, start, stop, sentences, prose, context FROM passages "
-                    f"WHERE row IN ({marks})", part):
+            for record in self._query(f"SELECT row, doc, paragraph, start, stop, sentences, prose, context "
+                                      f"FROM passages WHERE row IN ({marks})", part):
                 found[record[0]] = record
         texts = self._texts([found[r] for r in wanted])
         return [Chunk(self.documents[doc].source, paragraph, start, stop, text,
@@ -141,7 +140,7 @@ class SqlitePassages:
         blocks: dict[int, str] = {}
         for part in _parts(ids):
             marks = ",".join("?" * len(part))
-            blocks.update(self._connection().execute(f"SELECT id, text FROM blocks WHERE id IN ({marks})", part))
+            blocks.update(self._query(f"SELECT id, text FROM blocks WHERE id IN ({marks})", part))
         out = []
         for (lo, hi), (_, doc, _, start, stop, *_) in zip(spans, records):
             offset = (lo - int(self.first_block[doc])) * size
@@ -153,7 +152,7 @@ class SqlitePassages:
 
     def document_text(self, doc_row: int) -> str:
         lo, hi = int(self.first_block[doc_row]), int(self.first_block[doc_row + 1])
-        rows = self._connection().execute("SELECT text FROM blocks WHERE id >= ? AND id < ? ORDER BY id", (lo, hi))
+        rows = self._query("SELECT text FROM blocks WHERE id >= ? AND id < ? ORDER BY id", (lo, hi))
         return "".join(text for (text,) in rows)
 
 
