@@ -193,6 +193,20 @@ def query_model():
     return encoder
 
 
+def time_modes(engine, asked: list[str]) -> dict[str, list[float]]:
+    """Milliseconds of each `Engine.ask` per mode, after a few questions to warm the files."""
+    for question in asked[:5]:
+        engine.ask(question, mode="hybrid")
+    timings: dict[str, list[float]] = {}
+    for mode in MODES:
+        timings[mode] = []
+        for question in asked:
+            started = time.perf_counter()
+            engine.ask(question, mode=mode)
+            timings[mode].append((time.perf_counter() - started) * 1000)
+    return timings
+
+
 def measure(work: Path, model: str, count: int, store: StoreParams) -> dict:
     """In a fresh process: load, then time `Engine.ask` per mode and measure dense recall@10."""
     import importlib
@@ -215,16 +229,7 @@ def measure(work: Path, model: str, count: int, store: StoreParams) -> dict:
     embedder = HashingEmbedder(query_model()) if model == "hashing" else query_model()
     engine = Engine(settings, index, embedder)
     asked = questions(count)
-    for question in asked[:5]:
-        engine.ask(question, mode="hybrid")  # warm: first touches of the files
-    timings = {}
-    for mode in MODES:
-        times = []
-        for question in asked:
-            t0 = time.perf_counter()
-            engine.ask(question, mode=mode)
-            times.append((time.perf_counter() - t0) * 1000)
-        timings[mode] = times
+    timings = time_modes(engine, asked)
     vectors = np.asarray(embedder.encode_documents(asked) if model == "hashing" else embedder.encode_queries(asked))
     recall = recall_at_10(index.dense, vectors, max(settings.rank.candidates, 10))
     sample = np.random.default_rng(1).choice(index.passages, size=min(index.passages, 200), replace=False)

@@ -133,7 +133,11 @@ class StoredIndex:
         n = len(scores)
         if not n or depth <= 0:
             return np.zeros(0, dtype=np.int64), 0.0
-        rows = np.argpartition(-scores, depth - 1)[:depth] if depth < n else np.arange(n)
+        matched = np.flatnonzero(scores)
+        if depth < len(matched):  # only passages holding a query term: a few of a million
+            rows = matched[np.argpartition(-scores[matched], depth - 1)[:depth]]
+        else:  # every match, and passages with a zero score fill the list
+            rows = np.argpartition(-scores, depth - 1)[:depth] if depth < n else np.arange(n)
         return rows.astype(np.int64), float(scores.max())
 
     def lexical_scores(self, query: str, rows: np.ndarray) -> np.ndarray:
