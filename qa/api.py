@@ -89,7 +89,7 @@ def make_router(engine: Engine) -> APIRouter:
     def documents() -> list[dict[str, Any]]:
         return [
             {"source": d.source, "title": d.title, "collection": engine.collection_of(d),
-             "paragraphs": engine.paragraphs(d), "chars": len(d.text), "format": d.format}
+             "paragraphs": engine.paragraphs(d), "chars": engine.chars(d), "format": d.format}
             for d in engine.documents()
         ]
 

@@ -54,6 +54,13 @@ class PassageStore(Protocol):
     def passage_counts(self) -> np.ndarray:
         """Passages per document row."""
 
+    def document_text(self, doc_row: int) -> str:
+        """The full text of the document at `doc_row`: `documents` hold titles, sources,
+        formats and pages but not texts, which are read when a document is viewed."""
+
+    def document_lengths(self) -> np.ndarray:
+        """Characters of each document's text, by document row."""
+
     def dense_candidates(self, query_vector: np.ndarray, depth: int) -> np.ndarray:
         """Up to `depth` rows nearest the (L2-normalised) question vector, best first;
         an approximate index may miss some of the exact top `depth`."""

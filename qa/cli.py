@@ -178,6 +178,26 @@ def ask(
     engine.export_for_fast_start()  # after the answer: the next `ask` skips importing torch
 
 
+@app.command()
+def verify(index: Optional[Path] = IndexOption) -> None:
+    """Check every file of the live index against its checksum (loading only checks sizes)."""
+    from qa.store import current_build, verify_build
+
+    settings = _settings(None, index)
+    try:
+        build = current_build(Path(settings.index_dir))
+    except QAError as exc:
+        _fail(exc)
+    if build is None:
+        _fail(QAError(f"no index in {settings.index_dir}: run `python -m qa build` first"))
+    problems = verify_build(build)
+    for problem in problems:
+        typer.echo(f"{build.name}: {problem}", err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo(f"{build.name}: intact (every file matches its checksum)")
+
+
 @app.command("eval")
 def evaluate(
     questions: Optional[Path] = typer.Option(None, "--questions", help=f"Question file. Default: {DEFAULT_QUESTIONS}"),

@@ -74,7 +74,7 @@ def open_index(settings: Settings, embedder, collections: Sequence[Collection], 
 
     index_dir = Path(settings.index_dir)
     try:
-        current = load_index(index_dir)
+        current = load_index(index_dir, params=settings.store)
         reason = "no index yet" if current is None else stale_reason(current.manifest, embedder, settings, collections)
     except IndexFormatError as exc:
         current, reason = None, f"{exc}"
@@ -92,7 +92,7 @@ def open_index(settings: Settings, embedder, collections: Sequence[Collection], 
         try:
             # Another process may have finished the same build while we waited for the lock.
             try:
-                latest = load_index(index_dir)
+                latest = load_index(index_dir, params=settings.store)
                 if latest is not None and stale_reason(latest.manifest, embedder, settings, collections) is None:
                     return latest, None
                 current = latest or current
@@ -100,8 +100,10 @@ def open_index(settings: Settings, embedder, collections: Sequence[Collection], 
                 pass
             log.info("building index in %s: %s", index_dir, reason)
             builder = build_with() if build_with is not None else embedder
-            index, report = build_index(collections, builder, settings, previous=current, progress=progress)
-            save_index(index, index_dir)
+            built, report = build_index(collections, builder, settings, previous=current, progress=progress)
+            save_index(built, index_dir)
+            del built  # served from disk (memory-mapped), not from the build's arrays
+            index = load_index(index_dir, params=settings.store)
         finally:
             lock.release()
     except OSError as exc:
@@ -182,8 +184,9 @@ class _State:
     retriever: Retriever
     report: BuildReport | None
     collections: tuple[str, ...]
-    sources: Mapping[tuple[str, str], Document] = field(repr=False)
+    sources: Mapping[tuple[str, str], Document] = field(repr=False)  # without their texts (see `Engine.document`)
     paragraphs: Mapping[tuple[str, str], int] = field(repr=False)
+    rows: Mapping[tuple[str, str], int] = field(repr=False)  # document row in the store
     labels: Mapping[str, str] = field(repr=False)  # collection folder -> the name clients see
 
     @classmethod
@@ -193,6 +196,7 @@ class _State:
         return cls(index, retriever, report, collections,
                    {(d.collection, d.source): d for d in index.documents},
                    {(d.collection, d.source): int(counts[row]) for row, d in enumerate(index.documents)},
+                   {(d.collection, d.source): row for row, d in enumerate(index.documents)},
                    collection_labels(collections))
 
     def folder(self, label: str) -> str | None:
@@ -402,7 +406,14 @@ class Engine:
     # --- documents -----------------------------------------------------------------------
 
     def documents(self) -> list[Document]:
+        """The indexed documents, without their texts (`document` reads one's text)."""
         return [] if self._state is None else list(self._state.index.documents)
+
+    def chars(self, doc: Document) -> int:
+        """How many characters `doc`'s text has (read from the store, not from `doc`)."""
+        state = self._state
+        row = None if state is None else state.rows.get((doc.collection, doc.source))
+        return 0 if row is None else int(state.index.document_lengths()[row])
 
     def paragraphs(self, doc: Document) -> int:
         """How many passages of `doc` are indexed."""
@@ -421,16 +432,21 @@ class Engine:
         if state is None:
             raise QAError(f"no indexed document {source!r}: no index is served yet")
         if collection:
-            doc = state.sources.get((state.folder(collection) or "", source))
-            if doc is None:
+            key = (state.folder(collection) or "", source)
+            if key not in state.sources:
                 raise QAError(f"no indexed document {source!r} in collection {collection!r}")
-            return doc
+            return self._with_text(state, key)
         matches = [c for c in state.collections if (c, source) in state.sources]
         if not matches:
             raise QAError(f"no indexed document {source!r}")
         if len(matches) > 1:
             raise AmbiguousSource(source, [state.labels[c] for c in matches])
-        return state.sources[(matches[0], source)]
+        return self._with_text(state, (matches[0], source))
+
+    @staticmethod
+    def _with_text(state: _State, key: tuple[str, str]) -> Document:
+        """The document with its text, read from the store (memory holds no document's text)."""
+        return replace(state.sources[key], text=state.index.document_text(state.rows[key]))
 
     def add_documents(self, files: Sequence[tuple[str, bytes]], wait: bool = True) -> AddReport:
         """Store uploaded files and index them in the background (see `qa.changes`)."""

@@ -123,10 +123,11 @@ class LexicalIndex:
         self._retriever.save(str(folder), show_progress=False)
 
     @classmethod
-    def load(cls, folder: Path, size: int) -> "LexicalIndex":
+    def load(cls, folder: Path, size: int, mmap: bool = False) -> "LexicalIndex":
+        """The saved index; with `mmap`, its score matrix stays on disk (memory-mapped)."""
         bm25s = import_bm25s()
 
-        retriever = bm25s.BM25.load(str(folder), show_progress=False, verbosity=0)
+        retriever = bm25s.BM25.load(str(folder), show_progress=False, verbosity=0, mmap=mmap)
         return cls(retriever, size)
 
     def known_terms(self, terms: Sequence[str]) -> list[str]:

@@ -125,3 +125,37 @@ class SpanParams:
     single_word_name_penalty: float = 1.0
     person_subject_bonus: float = 2.0
     max_asked_share: float = 0.5
+
+
+@dataclass(frozen=True)
+class StoreParams:
+    """How the FAISS folder store lays out and searches a large collection (qa.store).
+
+    Attributes:
+        approximate_from: from this many passages on, dense candidates come from an
+            approximate index (FAISS `IVF{lists},SQ8`) and are re-scored exactly from the
+            stored float32 vectors; below it every passage is compared (exact, as before).
+        lists_per_sqrt: the IVF index has this many lists per square root of the passages.
+            FAISS's rule of thumb is 4, but training k-means for 4 * sqrt(N) lists on
+            40 vectors each took 58 s at 100k passages on this busy 2-core machine (about 10
+            minutes at 1M); with 1, training is 16 times cheaper and a question scans
+            nprobe * sqrt(N) vectors (16,000 at 1M: a few milliseconds).
+        train_per_list: training vectors per IVF list (FAISS asks for at least 39).
+        nprobe: IVF lists searched per question (bench/scale.py: recall@10 against exact).
+        recall_sample: passage vectors used as questions when a build measures the approximate
+            index's recall@10 against exact search (recorded in the manifest).
+        text_block_chars: a document's text is stored in blocks of this many characters; a
+            passage is read from the one or two blocks it spans (1024: a 200-candidate
+            question reads about 400 KB of text, not 1.6 MB as with 4096).
+        search_threads: FAISS threads a loaded store searches with (set for the process when
+            it loads): one question's search is small, and on 2 busy cores more threads only
+            wait on each other (10k passages, load average 14: 41 ms with 2, 7 ms with 1).
+    """
+
+    approximate_from: int = 50_000
+    lists_per_sqrt: float = 1.0
+    train_per_list: int = 40
+    nprobe: int = 16
+    recall_sample: int = 200
+    text_block_chars: int = 1024
+    search_threads: int = 1

@@ -127,8 +127,9 @@ def test_the_manifest_records_model_settings_and_hashes(tiny_settings, embedder)
     assert manifest["settings"] == tiny_settings.index_settings()
     assert all(len(d["sha256"]) == 64 for d in manifest["documents"])
     build = current_build(tiny_settings.index_dir)
-    assert {"passages.faiss", "chunks.jsonl", "documents.jsonl", "sentences.npy"} <= set(manifest["files"])
-    assert load_index(tiny_settings.index_dir).faiss_index.ntotal == len(engine.index.chunks)
+    assert {"passages.sqlite", "passages.npy", "sentences.npy", "flags.npy"} <= set(manifest["files"])
+    assert all(len(f["sha256"]) == 64 and f["bytes"] > 0 for f in manifest["files"].values())
+    assert len(load_index(tiny_settings.index_dir).passage_vectors) == len(engine.index.chunks)
     assert build.name.startswith("build-")
 
 
