@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from qa.errors import BadQueryError
-from qa.params import AnswerabilityParams, HighlightParams, RankParams, SpanParams
+from qa.params import AnswerabilityParams, HighlightParams, LexicalParams, RankParams, SpanParams
 
 MODES = ("hybrid", "dense", "bm25")
 FUSIONS = ("zscore", "minmax", "rrf")
@@ -18,7 +18,7 @@ FUSIONS = ("zscore", "minmax", "rrf")
 # change forces a rebuild.  Everything else only changes how a query is answered.
 INDEX_FIELDS = ("model", "max_chunk_tokens", "min_prose_words")
 # Frozen groups of tuned numbers (qa.params); changed with `replace`, not from the environment.
-PARAM_GROUPS = ("rank", "highlight", "answerability", "spans")
+PARAM_GROUPS = ("rank", "highlight", "answerability", "spans", "lexical")
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,8 @@ class Settings:
         highlight: tuned numbers of the highlighting (see qa.params.HighlightParams).
         answerability: the model of the answerable verdict and confidence (see
             qa.params.AnswerabilityParams and qa.answerability).
+        lexical: BM25's k1, b and title rule (see qa.params.LexicalParams); stored in the
+            index, a change rebuilds BM25 only.
         uploads_dir: where documents added in the browser or by `POST /api/documents` are
             stored; None means `uploads/` beside the index folder. It is served as one
             more collection once it holds a document.
@@ -81,6 +83,7 @@ class Settings:
     rank: RankParams = RankParams()
     highlight: HighlightParams = HighlightParams()
     answerability: AnswerabilityParams = AnswerabilityParams()
+    lexical: LexicalParams = LexicalParams()
     ray_address: str = ""
     onnx_queries: bool = True
     pdf_page_scale: float = 1.5

@@ -92,9 +92,10 @@ def document_key(doc: Document) -> str:
     return f"{doc.collection}::{doc.source}"
 
 
-def lexical_text(doc: Document, chunk: Chunk, document_passages: int) -> str:
+def lexical_text(doc: Document, chunk: Chunk, document_passages: int, title_max_passages: int) -> str:
     """What BM25 indexes for a passage: its heading trail (Markdown) and its text."""
-    return passage_text(doc.title, embedding_text(chunk), document_passages=document_passages)
+    return passage_text(doc.title, embedding_text(chunk), document_passages=document_passages,
+                        title_max_passages=title_max_passages)
 
 
 @dataclass(frozen=True)
@@ -342,8 +343,8 @@ def build_index(
 
     per_doc_passages = np.bincount(np.asarray(chunk_doc, dtype=np.int64), minlength=len(documents))
     lexical = LexicalIndex.build(
-        [lexical_text(documents[d], c, int(per_doc_passages[d])) for c, d in zip(chunks, chunk_doc)]
-    )
+        [lexical_text(documents[d], c, int(per_doc_passages[d]), settings.lexical.title_max_passages)
+         for c, d in zip(chunks, chunk_doc)], settings.lexical)
     current = {document_key(d) for d in documents}
     removed = sorted(k for k in old_hashes if k not in current)
     report = BuildReport(
@@ -431,7 +432,7 @@ def _manifest(collections, documents, chunk_doc, embedder, settings, report) -> 
         "chunker_version": CHUNKER_VERSION,
         "structure_version": STRUCTURE_VERSION,
         "parameters": settings.tuned(),  # query-time numbers at build time (a record, not a check)
-        "lexical": lexical_config(),
+        "lexical": lexical_config(settings.lexical),
         "collections": sorted({str(c.documents[0].collection) for c in collections if c.documents}),
         "documents": [
             {
@@ -476,7 +477,7 @@ def stale_reason(
         return "chunking settings changed"
     if not vectors_only and manifest.get("structure_version") != STRUCTURE_VERSION:
         return "HTML and PDF extraction changed"
-    if not vectors_only and manifest.get("lexical") != lexical_config():
+    if not vectors_only and manifest.get("lexical") != lexical_config(settings.lexical):
         return "BM25 settings changed"
     if collections is None:
         return None

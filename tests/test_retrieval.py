@@ -194,19 +194,21 @@ def test_passage_text_prefixes_the_title_once():
     assert passage_text("Mars", "It has two moons.", "title+passage", document_passages=30) == "It has two moons."
 
 
-def test_bm25_change_rebuilds_bm25_only(tmp_path, embedder, monkeypatch):
+def test_bm25_change_rebuilds_bm25_only(tmp_path, embedder):
+    from dataclasses import replace
+
     from qa import lexical
 
     folder = write_docs(tmp_path / "docs", CONTRACT_DOCS)
     settings = Settings(docs=(folder,), index_dir=tmp_path / "index")
     collections = [load_collection(folder)]
     first, report = open_index(settings, embedder, collections)
-    assert report is not None and first.manifest["lexical"] == lexical.config()
+    assert report is not None and first.manifest["lexical"] == lexical.config(settings.lexical)
     assert open_index(settings, embedder, collections)[1] is None  # up to date
-    monkeypatch.setattr(lexical, "K1", lexical.K1 + 0.3)
-    second, report = open_index(settings, embedder, collections)
+    changed = settings.replace(lexical=replace(settings.lexical, k1=settings.lexical.k1 + 0.3))
+    second, report = open_index(changed, embedder, collections)
     assert report is not None and report.passages_embedded == 0  # vectors reused
-    assert second.manifest["lexical"]["k1"] == lexical.K1
+    assert second.manifest["lexical"]["k1"] == changed.lexical.k1
     np.testing.assert_array_equal(first.passage_vectors, second.passage_vectors)
 
 
@@ -241,7 +243,6 @@ def test_a_how_many_question_damps_passages_without_a_number(embedder, tmp_path)
 
 
 def test_bm25_weighs_less_when_the_question_words_are_not_in_the_collection(embedder, tmp_path):
-    from qa import lexical as lexical_module
 
     """A paraphrase matches the collection on a common word only: its BM25 side is scaled by
     the best passage's share of the ideal score, so it cannot outvote the dense side."""
@@ -265,7 +266,7 @@ def test_bm25_weighs_less_when_the_question_words_are_not_in_the_collection(embe
     assert off._lexical_strength(paraphrase, lexical.scores(paraphrase)) == 1.0
     # every content term of the question, once, in a passage of about average length: about
     # 1 / (1 + k1) of the ideal score
-    assert max(lexical.scores(exact)) / lexical.ideal_score(exact) == pytest.approx(1 / (1 + lexical_module.K1), abs=0.1)
+    assert max(lexical.scores(exact)) / lexical.ideal_score(exact) == pytest.approx(1 / (1 + engine.settings.lexical.k1), abs=0.1)
 
 
 def test_fuse_scales_the_lexical_side():
