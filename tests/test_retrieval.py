@@ -243,7 +243,6 @@ def test_a_how_many_question_damps_passages_without_a_number(embedder, tmp_path)
 
 
 def test_bm25_weighs_less_when_the_question_words_are_not_in_the_collection(embedder, tmp_path):
-
     """A paraphrase matches the collection on a common word only: its BM25 side is scaled by
     the best passage's share of the ideal score, so it cannot outvote the dense side."""
     docs = write_docs(tmp_path / "docs", {"a.txt": (
