@@ -17,6 +17,7 @@ from qa.errors import BadQueryError
 from qa.answer_types import AnswerType, answer_type, holds
 from qa.chunking import CONTEXT_SEPARATOR
 from qa.exact_tokens import exact_tokens, holds_all
+from qa.interrogative import interrogative_mask
 from qa.lexical import content_terms, term_set, tokenize
 from qa.params import RankParams
 from qa.store import StoredIndex
@@ -128,6 +129,18 @@ def fuse(dense: np.ndarray, lexical: np.ndarray, method: str, dense_weight: floa
     return dense_weight * norm(dense) + (1 - dense_weight) * lexical_strength * norm(lexical)
 
 
+def heading_shares(headings: Sequence[str], terms: dict[str, float], codes: tuple[str, ...],
+                   code_weight: float) -> np.ndarray:
+    """Per heading, the share of the question's weight it holds: its content terms by IDF,
+    and each code it names exactly at `code_weight` (a code is as telling as the rarest term)."""
+    total = sum(terms.values()) + code_weight * len(codes)
+    if total <= 0:
+        return np.zeros(len(headings))
+    return np.array([(sum(w for t, w in terms.items() if t in term_set(h))
+                      + code_weight * sum(holds_all(h, (c,)) for c in codes)) / total if h else 0.0
+                     for h in headings])
+
+
 class Retriever:
     """Dense, BM25 and hybrid ranking over one StoredIndex."""
 
@@ -205,6 +218,9 @@ class Retriever:
         # every sentence row of every candidate, in one gather (a passage has at least one)
         sent_rows = np.repeat(idx.sentence_start[rows] - offsets, counts) + np.arange(int(counts.sum()))
         sims = idx.sentence_vectors[sent_rows].astype(np.float64) @ qv
+        if self.params.question_sentence_factor != 1.0:
+            asks = interrogative_mask([s for r in rows for s in idx.chunks[r].sentence_texts()])
+            sims = np.where(asks, sims * self.params.question_sentence_factor, sims)
         best = settle(np.maximum.reduceat(sims, offsets))
         w = self.sentence_weight
         return settle((1 - w) * settle(passage) + w * best), best
@@ -249,7 +265,8 @@ class Retriever:
         return settle(floor + (score - floor) * (1 - share * missed))
 
     def _heading_lift(self, query: str, rows: np.ndarray, score: np.ndarray) -> np.ndarray:
-        """Lift passages whose own section heading holds the question's telling words."""
+        """Lift passages whose own section heading holds the question's telling words or
+        the codes it names (a section headed "4.2.1 (withdrawn)" is about version 4.2.1)."""
         if not self.params.heading_bonus or not len(score):
             return score
         chunks = self.index.chunks
@@ -257,12 +274,9 @@ class Retriever:
                     else "" for r in rows]
         if not any(headings):
             return score
-        terms = self.index.lexical.idf(content_terms(tokenize([query])[0]))
-        total = sum(terms.values())
-        if total <= 0:
-            return score
-        shares = np.array([sum(w for t, w in terms.items() if t in term_set(h)) / total if h else 0.0
-                           for h in headings])
+        lexical = self.index.lexical
+        terms = lexical.idf(content_terms(tokenize([query])[0]))
+        shares = heading_shares(headings, terms, exact_tokens(query), lexical.max_idf())
         span = float(score.max() - score.min())
         return settle(score + self.params.heading_bonus * span * shares)
 

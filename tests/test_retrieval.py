@@ -274,3 +274,34 @@ def test_fuse_scales_the_lexical_side():
     half = fuse(dense, lexical, "minmax", 0.6, lexical_strength=0.5)
     np.testing.assert_allclose(full - half, 0.4 * 0.5 * minmax(lexical))
     np.testing.assert_allclose(fuse(dense, lexical, "minmax", 0.6, lexical_strength=0.0), 0.6 * minmax(dense))
+
+
+def test_a_passage_that_only_asks_gives_way_to_the_one_that_answers(embedder, tmp_path):
+    """A question quoted in a document (an e-mail thread) sits closest to the asker's
+    question; its best sentence counts at RankParams.question_sentence_factor, so the reply
+    holding the answer ranks first (with the factor at 1 the quoted question does)."""
+    docs = write_docs(tmp_path / "docs", {"thread.txt": (
+        "> Good question. There are 12 parking spaces in the basement, so they will be allocated by ballot "
+        "for the first six months. Put your name down with me by Friday.\n\n"
+        ">> Thanks Sara. Is there parking at the new building, and if so how do we get a space? "
+        "I drive in from Stockport most days.\n\n"
+        "The removal team will pack the monitors in the blue crates on Thursday afternoon.\n")})
+    engine = Engine.open(Settings(docs=(docs,), index_dir=tmp_path / "index"))
+    question = "How are the parking spaces at the new office being handed out?"
+    first = engine.index.chunks[engine.retriever.search(question, 3).hits[0].row].text
+    assert "ballot" in first
+    from dataclasses import replace
+
+    from qa.params import RankParams
+
+    plain = Retriever(engine.index, engine.embedder, params=replace(RankParams(), question_sentence_factor=1.0))
+    assert "Is there parking" in engine.index.chunks[plain.search(question, 3).hits[0].row].text
+
+
+def test_a_heading_naming_the_questions_code_counts_as_holding_its_telling_words():
+    from qa.retrieval import heading_shares
+
+    terms = {"withdrawn": 2.0, "reason": 1.0}
+    shares = heading_shares(["4.2.1 (withdrawn)", "4.2.2 (2 May 2024)", ""], terms, ("4.2.1",), 3.0)
+    assert shares.tolist() == pytest.approx([(2.0 + 3.0) / 6.0, 0.0, 0.0])
+    assert heading_shares(["4.2.1 (withdrawn)"], terms, (), 3.0).tolist() == pytest.approx([2.0 / 3.0])
