@@ -69,12 +69,12 @@ def set_row(qset: QuestionSet, report: QuestionsReport) -> dict:
             "no_answer_recall": round(report.no_answer_recall, 4)}
 
 
-def beir_row(folder: Path, settings, held_out) -> dict:
+def beir_row(folder: Path, settings, held_out, cache_root: Path = ROOT / ".cache" / "beir") -> dict:
     from qa.evaluation.beir import load_beir, run_beir
 
     qrels = folder / "qrels" / "train.tsv"
     dataset = load_beir(folder, qrels if qrels.is_file() else None)
-    report = run_beir(dataset, settings, [settings.mode], cache_root=ROOT / ".cache" / "beir")[0]
+    report = run_beir(dataset, settings, [settings.mode], cache_root=cache_root)[0]
     name = f"{dataset.name}-train" if qrels.is_file() else dataset.name
     return {"set": name, "role": "held-out" if name in held_out else "dev", "questions": report.queries,
             "ndcg_at_10": round(report.ndcg_at_10, 4), "recall_at_100": round(report.recall_at_100, 4)}
@@ -100,6 +100,8 @@ def main() -> None:
                         help="sets reported as held-out (not fitted on)")
     parser.add_argument("--beir", type=Path, default=None, help="a BEIR folder, e.g. ../shared/bench/scifact")
     parser.add_argument("--scratch", type=Path, default=ROOT / ".cache" / "quality", help="index folders")
+    parser.add_argument("--beir-cache", type=Path, default=ROOT / ".cache" / "beir",
+                        help="where the BEIR corpus index is cached (a private copy keeps a shared one intact)")
     parser.add_argument("--json", action="store_true", help="one JSON object per set")
     parser.add_argument("--param", nargs="*", default=[], help="group.name=value, e.g. rank.heading_bonus=0.4")
     parser.add_argument("--misses", action="store_true", help="also list every question answered wrongly")
@@ -113,7 +115,7 @@ def main() -> None:
         if args.misses:
             print("\n".join(f"[{qset.name}] {line}" for line in miss_lines(report)), file=sys.stderr)
     if args.beir is not None:
-        rows.append(beir_row(args.beir, settings, set(args.held_out)))
+        rows.append(beir_row(args.beir, settings, set(args.held_out), args.beir_cache))
     print("\n".join(json.dumps(r) for r in rows) if args.json else format_rows(rows))
 
 

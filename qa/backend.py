@@ -65,8 +65,11 @@ class PassageStore(Protocol):
         """Up to `depth` rows nearest the (L2-normalised) question vector, best first;
         an approximate index may miss some of the exact top `depth`."""
 
-    def dense_scores(self, query_vector: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Exact cosine of each row's passage vector and of its best sentence's vector."""
+    def dense_scores(self, query_vector: np.ndarray, rows: np.ndarray,
+                     sentence_factors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Exact cosine of each row's passage vector and of its best sentence's vector;
+        `sentence_factors` (one per sentence of the rows, in order) scale the sentence
+        cosines before the best is taken."""
 
     def sentence_vectors_of(self, row: int) -> np.ndarray:
         """One vector per sentence of the passage at `row` (for highlighting)."""

@@ -21,6 +21,7 @@ from typing import Callable, Iterator
 from qa.documents import Chunk, Document
 from qa.markdown import Line, lines, markdown_lines
 from qa.markdown import heading_spans as heading_spans  # re-exported: callers read headings here
+from qa.text_headings import text_headings
 
 TokenCounter = Callable[[str], int]
 
@@ -29,7 +30,7 @@ CHUNKER_VERSION = 4  # 3: Markdown blocks, headings as context; 4: "```lang" ins
 # Bump when the extraction or cutting of HTML and PDF changes (qa.formats, qa.pdf_layout):
 # stored indexes rebuild, but documents whose passages are unchanged keep their vectors, so a
 # corpus of plain text (SciFact) is not re-embedded.
-STRUCTURE_VERSION = 1  # 1: HTML and PDF headings as context, PDF furniture dropped
+STRUCTURE_VERSION = 2  # 1: HTML and PDF headings as context, PDF furniture dropped; 2: plain-text headings too
 # Formats cut at Markdown blocks, with heading lines as context (HTML and PDF are extracted
 # as Markdown-like text, see qa.formats).
 STRUCTURED_FORMATS = ("markdown", "html", "pdf")
@@ -138,7 +139,8 @@ def _markdown_units(text: str, min_words: int) -> list[_Unit]:
 
 
 def _units(text: str, min_words: int) -> list[_Unit]:
-    """Prose lines stay alone; runs of short lines merge into one unit.
+    """Prose lines stay alone; runs of short lines merge into one unit; heading lines
+    (qa.text_headings) are no unit but the context of the units under them.
 
     A one- or two-word line directly above a prose line (no blank between) is a broken
     line ("U.S." / "Immigration and Customs...") and joins that paragraph.
@@ -147,7 +149,19 @@ def _units(text: str, min_words: int) -> list[_Unit]:
     group: _Unit | None = None
     group_lines = 0
     pending_stub: Line | None = None
+    headings = iter(text_headings(text))
+    heading = next(headings, None)
+    trail: list[tuple[int, str]] = []
     for line in lines(text):
+        if heading is not None and line.start >= heading.end:
+            heading = next(headings, None)
+        if heading is not None and heading.start <= line.start < heading.end:
+            if line.start == heading.start:
+                context = CONTEXT_SEPARATOR.join(t for _, t in trail)
+                group, pending_stub = _close(units, group, pending_stub, group_lines, context)
+                trail = [(lv, t) for lv, t in trail if lv < heading.level] + [(heading.level, heading.title)]
+            continue
+        context = CONTEXT_SEPARATOR.join(t for _, t in trail)
         prose = is_prose(line.text, min_words)
         if prose:
             if group is not None:
@@ -158,30 +172,38 @@ def _units(text: str, min_words: int) -> list[_Unit]:
                 start = pending_stub.start
                 pending_stub = None
             if pending_stub is not None:
-                units.append(_Unit(pending_stub.start, pending_stub.end, False))
+                units.append(_Unit(pending_stub.start, pending_stub.end, False, context))
                 pending_stub = None
-            units.append(_Unit(start, line.end, True))
+            units.append(_Unit(start, line.end, True, context))
             continue
         if pending_stub is not None:
-            group, group_lines = _add_to_group(units, group, group_lines, pending_stub)
+            group, group_lines = _add_to_group(units, group, group_lines, pending_stub, context)
             pending_stub = None
         if len(_WORD.findall(line.text)) <= 2 and group is None:
             pending_stub = line
             continue
-        group, group_lines = _add_to_group(units, group, group_lines, line)
-    if pending_stub is not None:
-        group, group_lines = _add_to_group(units, group, group_lines, pending_stub)
-    if group is not None:
-        units.append(group)
+        group, group_lines = _add_to_group(units, group, group_lines, line, context)
+    _close(units, group, pending_stub, group_lines, CONTEXT_SEPARATOR.join(t for _, t in trail))
     return units
 
 
-def _add_to_group(units: list[_Unit], group: _Unit | None, count: int, line: Line) -> tuple[_Unit, int]:
+def _close(units: list[_Unit], group: _Unit | None, stub: Line | None, count: int,
+           context: str = "") -> tuple[None, None]:
+    """End the open group (a pending stub joins it) before a heading or the text's end."""
+    if stub is not None:
+        group, _ = _add_to_group(units, group, count, stub, group.context if group is not None else context)
+    if group is not None:
+        units.append(group)
+    return None, None
+
+
+def _add_to_group(units: list[_Unit], group: _Unit | None, count: int, line: Line,
+                  context: str = "") -> tuple[_Unit, int]:
     if group is not None and (count >= MAX_GROUP_LINES or line.end - group.start > MAX_GROUP_CHARS):
         units.append(group)
         group = None
     if group is None:
-        return _Unit(line.start, line.end, False), 1
+        return _Unit(line.start, line.end, False, context), 1
     group.end = line.end
     return group, count + 1
 

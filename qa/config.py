@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from qa.errors import BadQueryError
-from qa.params import AnswerabilityParams, HighlightParams, RankParams, SpanParams, StoreParams
+from qa.params import AnswerabilityParams, HighlightParams, LexicalParams, RankParams, SpanParams, StoreParams
 
 MODES = ("hybrid", "dense", "bm25")
 FUSIONS = ("zscore", "minmax", "rrf")
@@ -18,7 +18,7 @@ FUSIONS = ("zscore", "minmax", "rrf")
 # change forces a rebuild.  Everything else only changes how a query is answered.
 INDEX_FIELDS = ("model", "max_chunk_tokens", "min_prose_words")
 # Frozen groups of tuned numbers (qa.params); changed with `replace`, not from the environment.
-PARAM_GROUPS = ("rank", "highlight", "answerability", "spans", "store")
+PARAM_GROUPS = ("rank", "highlight", "answerability", "spans", "store", "lexical")
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,8 @@ class Settings:
             qa.params.AnswerabilityParams and qa.answerability).
         store: how the index folder lays out and searches large collections (see
             qa.params.StoreParams).
+        lexical: BM25's k1, b and title rule (see qa.params.LexicalParams); stored in the
+            index, a change rebuilds BM25 only.
         uploads_dir: where documents added in the browser or by `POST /api/documents` are
             stored; None means `uploads/` beside the index folder. It is served as one
             more collection once it holds a document.
@@ -95,6 +97,7 @@ class Settings:
     highlight: HighlightParams = HighlightParams()
     answerability: AnswerabilityParams = AnswerabilityParams()
     store: StoreParams = StoreParams()
+    lexical: LexicalParams = LexicalParams()
     ray_address: str = ""
     onnx_queries: bool = True
     batch_wait_ms: float = 2.0

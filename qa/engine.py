@@ -27,6 +27,7 @@ from qa.answer_types import answer_type, holds
 from qa.exact_tokens import exact_tokens
 from qa.highlight import highlight_passage
 from qa.indexing import Indexer, refresh, served_collections
+from qa.span_presence import sentences_holding_answer
 from qa.labels import collection_labels
 from qa.language import looks_english
 from qa.lexical import content_terms, tokenize
@@ -371,6 +372,7 @@ class Engine:
             highlights = highlight_passage(
                 chunk.text, chunk.sentences, ranking.query_vector, idx.sentence_vectors_of(hit.row),
                 sentence_terms, terms, wanted, params=self.settings.highlight, codes=exact_tokens(question),
+                holding=sentences_holding_answer(question, chunk.sentence_texts(), self.settings.spans),
             )
             results.append(Result(rank, hit.score, doc.source, doc.title, chunk.paragraph, chunk.start, chunk.end,
                                   chunk.text, tuple(highlights), state.labels[doc.collection],

@@ -8,6 +8,10 @@ matrix-vector product. Three light lexical signals refine the cosine:
   answering it ("My department has two specific roles." for "What are its two roles?");
 - answer type: questions asking how many / when / how much money prefer sentences
   holding a number, a date or a sum (see qa.answer_types);
+- answer span: a sentence holding a span of the finer kind asked for (a person for "who",
+  a duration for "how long"; qa.span_presence) is preferred too;
+- a sentence that asks (ends with "?") restates a question rather than answering it
+  (qa.interrogative);
 - exact tokens: a question naming a code or version (`E4`, `4.1.2`) prefers the sentence
   holding it exactly (see qa.exact_tokens).
 
@@ -23,6 +27,7 @@ import numpy as np
 
 from qa.answer_types import AnswerType, holds
 from qa.exact_tokens import holds_all
+from qa.interrogative import is_interrogative
 from qa.lexical import question_stopwords
 from qa.params import HighlightParams
 
@@ -59,6 +64,7 @@ def sentence_scores(
     wanted: AnswerType | None,
     params: HighlightParams = HighlightParams(),
     codes: tuple[str, ...] = (),
+    holding: Sequence[bool] | None = None,
 ) -> np.ndarray:
     scores = (sentence_vectors @ query_vector).astype(np.float64)
     for i, (text, terms) in enumerate(zip(sentences, sentence_terms)):
@@ -69,6 +75,10 @@ def sentence_scores(
             scores[i] += params.answer_type_weight
         if codes and holds_all(text, codes):
             scores[i] += params.exact_token_weight
+        if holding is not None and holding[i]:
+            scores[i] += params.answer_span_weight
+        if is_interrogative(text):
+            scores[i] -= params.question_sentence_penalty
     return scores
 
 
@@ -83,6 +93,7 @@ def highlight_passage(
     max_highlights: int = 2,
     params: HighlightParams = HighlightParams(),
     codes: tuple[str, ...] = (),
+    holding: Sequence[bool] | None = None,
 ) -> list[Highlight]:
     """The best-answering sentences of one passage, best first.
 
@@ -97,12 +108,14 @@ def highlight_passage(
         max_highlights: at most this many sentences.
         params: the weights (qa.params.HighlightParams).
         codes: the codes the question names (qa.exact_tokens).
+        holding: per sentence, whether it holds an answer of the finer kind the question
+            asks for (qa.span_presence; a person for "who", a duration for "how long").
     """
     if not spans:
         return []
     sentences = [text[s:e] for s, e in spans]
     scores = sentence_scores(query_vector, sentence_vectors, sentences, sentence_terms, query_terms, wanted,
-                             params, codes)
+                             params, codes, holding)
     order = np.argsort(-scores, kind="stable")
     best = float(scores[order[0]])
     chosen = [order[0]] + [i for i in order[1:max_highlights] if best > 0 and scores[i] >= best * params.second_sentence_ratio]

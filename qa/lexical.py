@@ -10,28 +10,27 @@ from typing import Sequence
 
 import numpy as np
 
+from qa.params import LexicalParams
+
 log = logging.getLogger(__name__)
 
-K1 = 0.9
-B = 0.4
 # What each passage's BM25 entry holds: "passage" (its text) or "title+passage" (the
-# document's title before it, unless the passage already contains it). The title is added
-# only to documents of at most TITLE_MAX_PASSAGES passages: there (an abstract, a note) it
-# says what every passage is about, while in a long speech it would match every paragraph
-# alike (seed questions: Hit@3 1.0 -> 0.967 and one answerable question flagged with it).
+# document's title before it, unless the passage already contains it, in documents of at most
+# `LexicalParams.title_max_passages` passages). k1, b and that limit are qa.params.LexicalParams.
 TEXT = "title+passage"
-TITLE_MAX_PASSAGES = 4
 
 
-def config() -> dict:
+def config(params: LexicalParams = LexicalParams()) -> dict:
     """Everything that shapes the stored BM25 index; the manifest records it, and a change
     rebuilds BM25 (the vectors are reused)."""
-    return {"k1": K1, "b": B, "text": TEXT, "title_max_passages": TITLE_MAX_PASSAGES, "tokenizer": "bm25s-en-stopwords+snowball-english"}
+    return {"k1": params.k1, "b": params.b, "text": TEXT, "title_max_passages": params.title_max_passages,
+            "tokenizer": "bm25s-en-stopwords+snowball-english"}
 
 
-def passage_text(title: str, text: str, mode: str | None = None, document_passages: int = 1) -> str:
+def passage_text(title: str, text: str, mode: str | None = None, document_passages: int = 1,
+                 title_max_passages: int = LexicalParams.title_max_passages) -> str:
     """The text BM25 indexes for one passage (`mode` defaults to `TEXT`)."""
-    if (mode or TEXT) == "title+passage" and title and title not in text and document_passages <= TITLE_MAX_PASSAGES:
+    if (mode or TEXT) == "title+passage" and title and title not in text and document_passages <= title_max_passages:
         return f"{title}\n{text}"
     return text
 
@@ -107,10 +106,10 @@ class LexicalIndex:
         self.size = size
 
     @classmethod
-    def build(cls, texts: Sequence[str], k1: float | None = None, b: float | None = None) -> "LexicalIndex":
+    def build(cls, texts: Sequence[str], params: LexicalParams = LexicalParams()) -> "LexicalIndex":
         bm25s = import_bm25s()
 
-        retriever = bm25s.BM25(k1=K1 if k1 is None else k1, b=B if b is None else b)
+        retriever = bm25s.BM25(k1=params.k1, b=params.b)
         corpus = tokenize(texts)
         if corpus and not any(corpus):
             # Only stop words or punctuation anywhere ("To be or not to be."): bm25s cannot

@@ -18,6 +18,7 @@ from qa.answer_types import answer_type
 from qa.backend import PassageStore
 from qa.chunking import CONTEXT_SEPARATOR
 from qa.exact_tokens import exact_tokens, holds_all
+from qa.interrogative import interrogative_mask
 from qa.lexical import content_terms, term_set, tokenize
 from qa.params import RankParams
 from qa.documents import Chunk
@@ -120,6 +121,18 @@ def fuse(dense: np.ndarray, lexical: np.ndarray, method: str, dense_weight: floa
     return dense_weight * norm(dense) + (1 - dense_weight) * lexical_strength * norm(lexical)
 
 
+def heading_shares(headings: Sequence[str], terms: dict[str, float], codes: tuple[str, ...],
+                   code_weight: float) -> np.ndarray:
+    """Per heading, the share of the question's weight it holds: its content terms by IDF,
+    and each code it names exactly at `code_weight` (a code is as telling as the rarest term)."""
+    total = sum(terms.values()) + code_weight * len(codes)
+    if total <= 0:
+        return np.zeros(len(headings))
+    return np.array([(sum(w for t, w in terms.items() if t in term_set(h))
+                      + code_weight * sum(holds_all(h, (c,)) for c in codes)) / total if h else 0.0
+                     for h in headings])
+
+
 class Retriever:
     """Dense, BM25 and hybrid ranking over one store (qa.backend.PassageStore)."""
 
@@ -184,8 +197,14 @@ class Retriever:
             parts.append(lexical_rows)
         return np.unique(np.concatenate(parts)).astype(np.int64), lexical_best
 
-    def _dense_scores(self, qv: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        passage, sentence = self.index.dense_scores(qv, rows)
+    def _dense_scores(self, qv: np.ndarray, rows: np.ndarray, chunks: Sequence[Chunk]) -> tuple[np.ndarray, np.ndarray]:
+        """Each candidate's blend of passage and best-sentence cosine; a sentence that asks a
+        question counts at `question_sentence_factor` of its cosine (it does not answer)."""
+        factors = None
+        if self.params.question_sentence_factor != 1.0:
+            asks = interrogative_mask([s for c in chunks for s in c.sentence_texts()])
+            factors = np.where(asks, self.params.question_sentence_factor, 1.0)
+        passage, sentence = self.index.dense_scores(qv, rows, factors)
         best = settle(sentence)
         w = self.sentence_weight
         return settle((1 - w) * settle(passage) + w * best), best
@@ -193,7 +212,7 @@ class Retriever:
     def _rank(self, query: str, qv: np.ndarray, k: int, mode: str) -> Ranking:
         rows, lexical_best = self._candidates(query, qv, mode, k)
         chunks = self.index.chunks_at(rows)
-        dense, best_sentence = self._dense_scores(qv, rows)
+        dense, best_sentence = self._dense_scores(qv, rows, chunks)
         lexical = settle(self.index.lexical_scores(query, rows))
         # Groups of short lines (menus, dates, headings) give way to prose that scores alike.
         damp = np.where(self.index.undamped(rows), 1.0, self.params.short_lines_penalty)
@@ -230,18 +249,16 @@ class Retriever:
         return settle(floor + (score - floor) * (1 - share * missed))
 
     def _heading_lift(self, query: str, chunks: Sequence[Chunk], score: np.ndarray) -> np.ndarray:
-        """Lift passages whose own section heading holds the question's telling words."""
+        """Lift passages whose own section heading holds the question's telling words or
+        the codes it names (a section headed "4.2.1 (withdrawn)" is about version 4.2.1)."""
         if not self.params.heading_bonus or not len(score):
             return score
         headings = [c.context.split(CONTEXT_SEPARATOR)[-1] if CONTEXT_SEPARATOR in c.context else "" for c in chunks]
         if not any(headings):
             return score
-        terms = self.index.lexical_stats.idf(content_terms(tokenize([query])[0]))
-        total = sum(terms.values())
-        if total <= 0:
-            return score
-        shares = np.array([sum(w for t, w in terms.items() if t in term_set(h)) / total if h else 0.0
-                           for h in headings])
+        lexical = self.index.lexical_stats
+        terms = lexical.idf(content_terms(tokenize([query])[0]))
+        shares = heading_shares(headings, terms, exact_tokens(query), lexical.max_idf())
         span = float(score.max() - score.min())
         return settle(score + self.params.heading_bonus * span * shares)
 

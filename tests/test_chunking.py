@@ -133,3 +133,30 @@ def test_comment_in_fenced_code_is_no_heading_or_context():
     chunks = chunk_document(doc_)
     assert [c.context for c in chunks] == ["", "", "", "Garden notes"]
     assert chunks[2].text == "```\n# still code\n```python\n# code again, the line above is no closing fence\n```"
+
+
+PLAIN_POLICY = (
+    "NORTHWIND LTD\nREMOTE WORKING POLICY\n\nPolicy number: HR-9\n\n"
+    "1. PURPOSE\n1.1 This policy explains how staff may split their week between home and office.\n\n"
+    "2. OFFICE ATTENDANCE\n2.1 Staff are expected in the office on at least two days each week.\n\n"
+    "Travel\n------\nTrips abroad need the approval of a line manager first.\n"
+)
+
+
+def test_plain_text_headings_are_context_not_passages():
+    """Capitals and underlined lines head the passages under them, as Markdown headings do;
+    a title over a subtitle is one heading, and a numbered heading is a section under it."""
+    chunks = chunk_document(Document("p.txt", "c", "t", PLAIN_POLICY, "0"))
+    texts = [c.text for c in chunks]
+    assert not any(t.isupper() or t.startswith(("1. PURPOSE", "Travel")) for t in texts)
+    by_text = {c.text[:4]: c.context for c in chunks}
+    title = "NORTHWIND LTD - REMOTE WORKING POLICY"
+    assert by_text["Poli"] == title
+    assert by_text["1.1 "] == f"{title} › 1. PURPOSE"
+    assert by_text["2.1 "] == f"{title} › 2. OFFICE ATTENDANCE"
+    assert by_text["Trip"] == f"{title} › Travel"
+
+
+def test_a_plain_text_of_headings_alone_keeps_them_as_passages():
+    chunks = chunk_document(Document("h.txt", "c", "t", "ANNUAL REPORT\n\nCONTENTS\n", "0"))
+    assert "ANNUAL REPORT" in chunks[0].text and all(not c.context for c in chunks)

@@ -60,3 +60,50 @@ def test_term_overlap_and_echo_are_shares():
 
 def test_no_sentences_no_highlights():
     assert highlight_passage("", (), np.zeros(3), np.zeros((0, 3)), [], {}) == []
+
+
+def _highlight_with(embedder, question, sentences, params):
+    """The first highlight with the span presence and question-sentence rules given `params`."""
+    from qa.params import SpanParams
+    from qa.span_presence import sentences_holding_answer
+
+    text = " ".join(sentences)
+    spans = []
+    for s in sentences:
+        start = text.index(s)
+        spans.append((start, start + len(s)))
+    qv = embedder.encode_queries([question])[0]
+    terms = {t: 1.0 for t in content_terms(tokenize([question])[0])}
+    holding = sentences_holding_answer(question, sentences, SpanParams())
+    out = highlight_passage(text, tuple(spans), qv, embedder.encode_documents(sentences),
+                            [set(t) for t in tokenize(sentences)], terms, answer_type(question), params=params,
+                            holding=holding)
+    return out[0].text
+
+
+def test_a_sentence_holding_the_kind_of_answer_asked_for_is_preferred(embedder):
+    """"Who ...?" wants a person: with the span-presence bonus the sentence naming one wins
+    over the one that only restates the topic; without it, the topic sentence wins."""
+    from dataclasses import replace
+
+    from qa.params import HighlightParams
+
+    sentences = ["The library could not open without its volunteers, who give their time every week.",
+                 "The volunteer programme is run by Daniel Kerr from the front desk."]
+    question = "Who coordinates the volunteers at the library?"
+    off = replace(HighlightParams(), answer_span_weight=0.0)
+    assert _highlight_with(embedder, question, sentences, off) == sentences[0]
+    assert _highlight_with(embedder, question, sentences, HighlightParams()) == sentences[1]
+
+
+def test_a_sentence_that_asks_does_not_answer(embedder):
+    from dataclasses import replace
+
+    from qa.params import HighlightParams
+
+    sentences = ["Is there parking at the new building, and how do we get a space?",
+                 "There are 12 parking spaces in the basement, so they will be allocated by ballot for the first six months."]
+    question = "How are the parking spaces at the new office handed out?"
+    off = replace(HighlightParams(), question_sentence_penalty=0.0)
+    assert _highlight_with(embedder, question, sentences, off) == sentences[0]
+    assert _highlight_with(embedder, question, sentences, HighlightParams()) == sentences[1]

@@ -194,19 +194,21 @@ def test_passage_text_prefixes_the_title_once():
     assert passage_text("Mars", "It has two moons.", "title+passage", document_passages=30) == "It has two moons."
 
 
-def test_bm25_change_rebuilds_bm25_only(tmp_path, embedder, monkeypatch):
+def test_bm25_change_rebuilds_bm25_only(tmp_path, embedder):
+    from dataclasses import replace
+
     from qa import lexical
 
     folder = write_docs(tmp_path / "docs", CONTRACT_DOCS)
     settings = Settings(docs=(folder,), index_dir=tmp_path / "index")
     collections = [load_collection(folder)]
     first, report = open_index(settings, embedder, collections)
-    assert report is not None and first.manifest["lexical"] == lexical.config()
+    assert report is not None and first.manifest["lexical"] == lexical.config(settings.lexical)
     assert open_index(settings, embedder, collections)[1] is None  # up to date
-    monkeypatch.setattr(lexical, "K1", lexical.K1 + 0.3)
-    second, report = open_index(settings, embedder, collections)
+    changed = settings.replace(lexical=replace(settings.lexical, k1=settings.lexical.k1 + 0.3))
+    second, report = open_index(changed, embedder, collections)
     assert report is not None and report.passages_embedded == 0  # vectors reused
-    assert second.manifest["lexical"]["k1"] == lexical.K1
+    assert second.manifest["lexical"]["k1"] == changed.lexical.k1
     np.testing.assert_array_equal(first.passage_vectors, second.passage_vectors)
 
 
@@ -241,8 +243,6 @@ def test_a_how_many_question_damps_passages_without_a_number(embedder, tmp_path)
 
 
 def test_bm25_weighs_less_when_the_question_words_are_not_in_the_collection(embedder, tmp_path):
-    from qa import lexical as lexical_module
-
     """A paraphrase matches the collection on a common word only: its BM25 side is scaled by
     the best passage's share of the ideal score, so it cannot outvote the dense side."""
     docs = write_docs(tmp_path / "docs", {"a.txt": (
@@ -265,7 +265,7 @@ def test_bm25_weighs_less_when_the_question_words_are_not_in_the_collection(embe
     assert off._lexical_strength(paraphrase, float(lexical.scores(paraphrase).max())) == 1.0
     # every content term of the question, once, in a passage of about average length: about
     # 1 / (1 + k1) of the ideal score
-    assert max(lexical.scores(exact)) / lexical.ideal_score(exact) == pytest.approx(1 / (1 + lexical_module.K1), abs=0.1)
+    assert max(lexical.scores(exact)) / lexical.ideal_score(exact) == pytest.approx(1 / (1 + engine.settings.lexical.k1), abs=0.1)
 
 
 def test_fuse_scales_the_lexical_side():
@@ -274,3 +274,34 @@ def test_fuse_scales_the_lexical_side():
     half = fuse(dense, lexical, "minmax", 0.6, lexical_strength=0.5)
     np.testing.assert_allclose(full - half, 0.4 * 0.5 * minmax(lexical))
     np.testing.assert_allclose(fuse(dense, lexical, "minmax", 0.6, lexical_strength=0.0), 0.6 * minmax(dense))
+
+
+def test_a_passage_that_only_asks_gives_way_to_the_one_that_answers(embedder, tmp_path):
+    """A question quoted in a document (an e-mail thread) sits closest to the asker's
+    question; its best sentence counts at RankParams.question_sentence_factor, so the reply
+    holding the answer ranks first (with the factor at 1 the quoted question does)."""
+    docs = write_docs(tmp_path / "docs", {"thread.txt": (
+        "> Good question. There are 12 parking spaces in the basement, so they will be allocated by ballot "
+        "for the first six months. Put your name down with me by Friday.\n\n"
+        ">> Thanks Sara. Is there parking at the new building, and if so how do we get a space? "
+        "I drive in from Stockport most days.\n\n"
+        "The removal team will pack the monitors in the blue crates on Thursday afternoon.\n")})
+    engine = Engine.open(Settings(docs=(docs,), index_dir=tmp_path / "index"))
+    question = "How are the parking spaces at the new office being handed out?"
+    first = engine.index.chunks[engine.retriever.search(question, 3).hits[0].row].text
+    assert "ballot" in first
+    from dataclasses import replace
+
+    from qa.params import RankParams
+
+    plain = Retriever(engine.index, engine.embedder, params=replace(RankParams(), question_sentence_factor=1.0))
+    assert "Is there parking" in engine.index.chunks[plain.search(question, 3).hits[0].row].text
+
+
+def test_a_heading_naming_the_questions_code_counts_as_holding_its_telling_words():
+    from qa.retrieval import heading_shares
+
+    terms = {"withdrawn": 2.0, "reason": 1.0}
+    shares = heading_shares(["4.2.1 (withdrawn)", "4.2.2 (2 May 2024)", ""], terms, ("4.2.1",), 3.0)
+    assert shares.tolist() == pytest.approx([(2.0 + 3.0) / 6.0, 0.0, 0.0])
+    assert heading_shares(["4.2.1 (withdrawn)"], terms, (), 3.0).tolist() == pytest.approx([2.0 / 3.0])

@@ -29,9 +29,10 @@ from qa.store.reuse import _layout, _PreviousTexts, _reusable_vectors, _text_key
 log = logging.getLogger(__name__)
 
 
-def lexical_text(doc: Document, chunk: Chunk, document_passages: int) -> str:
+def lexical_text(doc: Document, chunk: Chunk, document_passages: int, title_max_passages: int) -> str:
     """What BM25 indexes for a passage: its heading trail (Markdown) and its text."""
-    return passage_text(doc.title, embedding_text(chunk), document_passages=document_passages)
+    return passage_text(doc.title, embedding_text(chunk), document_passages=document_passages,
+                        title_max_passages=title_max_passages)
 
 
 @dataclass(frozen=True)
@@ -225,8 +226,8 @@ def build_index(
         watch.phase("indexing keywords")
     per_doc_passages = np.bincount(chunk_doc, minlength=len(plan.documents))
     lexical = LexicalIndex.build(
-        [lexical_text(plan.documents[d], c, int(per_doc_passages[d])) for c, d in zip(plan.chunks, plan.chunk_doc)]
-    )
+        [lexical_text(plan.documents[d], c, int(per_doc_passages[d]), settings.lexical.title_max_passages)
+         for c, d in zip(plan.chunks, plan.chunk_doc)], settings.lexical)
     arrays = PassageArrays(passage_vectors, sentence_vectors.astype(SENTENCE_DTYPE), sentence_start, chunk_doc,
                            passage_flags(plan.documents, plan.chunks, chunk_doc))
     del sentence_vectors

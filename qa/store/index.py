@@ -113,7 +113,8 @@ class StoredIndex:
         ids = self.dense.search(query_vector, depth)[0]
         return ids[ids >= 0].astype(np.int64)
 
-    def dense_scores(self, query_vector: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def dense_scores(self, query_vector: np.ndarray, rows: np.ndarray,
+                     sentence_factors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         qv = np.asarray(query_vector, dtype=np.float64)
         rows = np.asarray(rows, dtype=np.int64)
         passage = np.asarray(self.passage_vectors[rows], dtype=np.float64) @ qv
@@ -123,6 +124,8 @@ class StoredIndex:
         # every sentence row of every candidate, in one gather (a passage has at least one)
         sentence_rows = np.repeat(starts - offsets, counts) + np.arange(int(counts.sum()))
         sims = np.asarray(self.sentence_vectors[sentence_rows], dtype=np.float64) @ qv
+        if sentence_factors is not None:
+            sims = sims * sentence_factors
         return passage, np.maximum.reduceat(sims, offsets) if len(rows) else sims
 
     def sentence_vectors_of(self, row: int) -> np.ndarray:

@@ -58,7 +58,7 @@ def build_manifest(collections, documents, chunk_doc, embedder, settings, report
         "chunker_version": CHUNKER_VERSION,
         "structure_version": STRUCTURE_VERSION,
         "parameters": settings.tuned(),  # query-time numbers at build time (a record, not a check)
-        "lexical": lexical_config(),
+        "lexical": lexical_config(settings.lexical),
         "collections": sorted({str(c.documents[0].collection) for c in collections if c.documents}),
         "documents": [
             {
@@ -104,7 +104,7 @@ def stale_reason(
         return "chunking settings changed"
     if not vectors_only and manifest.get("structure_version") != STRUCTURE_VERSION:
         return "HTML and PDF extraction changed"
-    if not vectors_only and manifest.get("lexical") != lexical_config():
+    if not vectors_only and manifest.get("lexical") != lexical_config(settings.lexical):
         return "BM25 settings changed"
     if collections is None:
         return None

@@ -1,0 +1,29 @@
+"""Which sentences hold an answer of the kind the question asks for.
+
+The highlight prefers such a sentence ("Volunteers are coordinated by Daniel Kerr." for
+"Who coordinates the volunteers?"), using the same rules that then mark the answer span
+inside it (qa.answer_span): a candidate of the asked kind (a duration, a person, a place,
+a code, ...) that is not made of the question's own words.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from qa.answer_span import Asked, _Words, candidates, restates_question
+from qa.answer_types import span_kind
+from qa.params import SpanParams
+
+
+def sentences_holding_answer(question: str, sentences: Sequence[str], params: SpanParams) -> list[bool] | None:
+    """Per sentence, whether it holds a span of the kind `question` asks for; None when the
+    question asks for no kind the rules know."""
+    kind = span_kind(question)
+    if kind is None:
+        return None
+    asked = Asked.of(question, kind)
+    out = []
+    for sentence in sentences:
+        words = _Words.of(sentence, asked.stems)
+        out.append(any(not restates_question(c, words, params) for c in candidates(sentence, asked, params)))
+    return out
