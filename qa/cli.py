@@ -127,6 +127,16 @@ def build(docs: Optional[List[Path]] = DocsOption, index: Optional[Path] = Index
         for line in report.warnings:
             typer.echo(f"  warning {line}")
         typer.echo(status.line())
+    _close(engine)
+
+
+def _close(engine) -> None:
+    """Release a Qdrant store's client before exit (the embedded mode's own cleanup at
+    interpreter shutdown prints a traceback)."""
+    if engine.settings.store == "qdrant":
+        from qa.distributed.qdrant_engine import close_engine
+
+        close_engine(engine)
 
 
 def marked_passage(r: Result, color: bool) -> str:
@@ -217,6 +227,7 @@ def ask(
                 typer.echo("\n" + "=" * 72 + "\n")
     if settings.store == "faiss":  # a Qdrant reader keeps no local files
         engine.export_for_fast_start()  # after the answer: the next `ask` skips importing torch
+    _close(engine)
 
 
 @app.command("eval")
