@@ -57,32 +57,38 @@ def sync_index(client, names: CollectionNames, index: StoredIndex, settings: Set
     stored = stored_documents(client, names)
     lexical = _lexical(index)
     indices, next_term = _sync_terms(client, names, lexical.tokens, int(meta.get("next_term", 0)), settings)
-    doc_rows = index.document_rows(np.arange(index.passages))
     wanted = {document_uid(document_key(d), d.sha256): row for row, d in enumerate(index.documents)}
     added = [uid for uid in wanted if uid not in stored]
     removed = [uid for uid in stored if uid not in wanted]
-    next_row = int(meta.get("next_row", 0))
-    written = 0
-    for uid in added:
-        doc_row = wanted[uid]
+    kept = {uid: stored[uid] for uid in wanted if uid in stored}
+    next_row = _write_added(client, names, index, {u: wanted[u] for u in added}, int(meta.get("next_row", 0)),
+                            lexical, indices, settings)
+    for uid in removed:
+        _delete_document(client, names, uid)
+    reweighted = 0
+    if kept and float(meta.get("mean_length", 0.0)) != lexical.mean_length:
+        reweighted = _reweigh(client, names, index, kept, wanted, lexical, indices, settings)
+    write_meta(client, names, {**meta, "manifest": _manifest(index, settings), "next_row": next_row,
+                               "next_term": next_term, "mean_length": lexical.mean_length})
+    return SyncReport(tuple(document_key(index.documents[wanted[u]]) for u in added),
+                      tuple(str(stored[u]["key"]) for u in removed), len(kept),
+                      next_row - int(meta.get("next_row", 0)), reweighted)
+
+
+def _write_added(client, names: CollectionNames, index: StoredIndex, added: dict[str, int], next_row: int,
+                 lexical: "_Lexical", indices: dict[str, int], settings: Settings) -> int:
+    """Upsert the passages of each added document (uid -> document row) under fresh rows,
+    then the document itself; returns the next free row."""
+    doc_rows = index.document_rows(np.arange(index.passages))
+    for uid, doc_row in added.items():
         rows = np.flatnonzero(doc_rows == doc_row)
         ids = list(range(next_row, next_row + len(rows)))
         next_row += len(rows)
-        points = _passage_points(index, uid, rows, ids, lexical, indices)
-        _upsert(client, names.passages, points, settings.qdrant_upsert_batch)
-        _write_document(client, names, index.documents[doc_row], uid, ids)
-        written += len(ids)
-    for uid in removed:
-        _delete_document(client, names, uid)
-    kept = [uid for uid in wanted if uid in stored]
-    reweighted = 0
-    if kept and abs(float(meta.get("mean_length", 0.0)) - lexical.mean_length) > 0:
-        reweighted = _reweigh(client, names, index, {u: stored[u] for u in kept}, wanted, lexical, indices, settings)
-    write_meta(client, names, {**meta, "manifest": _manifest(index, settings), "next_row": next_row,
-                               "next_term": next_term, "mean_length": lexical.mean_length})
-    report = SyncReport(tuple(document_key(index.documents[wanted[u]]) for u in added),
-                        tuple(str(stored[u]["key"]) for u in removed), len(kept), written, reweighted)
-    return report
+        doc = index.documents[doc_row]
+        _upsert(client, names.passages, _passage_points(index, doc, uid, rows, ids, lexical, indices),
+                settings.qdrant_upsert_batch)
+        _write_document(client, names, doc, uid, ids)
+    return next_row
 
 
 def _manifest(index: StoredIndex, settings: Settings) -> dict[str, Any]:
@@ -127,11 +133,10 @@ def _sync_terms(client, names: CollectionNames, tokens: Sequence[Sequence[str]],
     return indices, next_term
 
 
-def _passage_points(index: StoredIndex, uid: str, rows: np.ndarray, ids: Sequence[int], lexical: _Lexical,
-                    indices: dict[str, int]) -> Iterator[Any]:
+def _passage_points(index: StoredIndex, doc: Document, uid: str, rows: np.ndarray, ids: Sequence[int],
+                    lexical: _Lexical, indices: dict[str, int]) -> Iterator[Any]:
     from qdrant_client import models
 
-    doc = index.documents[int(index.document_rows(rows[:1])[0])] if len(rows) else None
     for row, point_id, chunk in zip(rows.tolist(), ids, index.chunks_at(rows)):
         weights = term_weights(lexical.tokens[row], lexical.mean_length)
         yield models.PointStruct(
