@@ -6,13 +6,15 @@ The passages are real sentences (the seeds, and ../shared/eval/squad2 when prese
 one to three to a paragraph, written into a scratch folder as text files. Both builds go
 through the real store code (`Engine.open`) into fresh index folders; a row is one distinct
 text the build embedded (a passage, or a sentence of a passage of several sentences). The
-local row is measured first, in the same run, as the baseline.
+local row is measured first, in the same run, as the baseline. The load average before and
+after is printed with the figures: on a shared machine they depend on it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import sys
@@ -75,16 +77,19 @@ def main() -> None:
     docs = SCRATCH / f"docs-{args.passages}"
     if not docs.is_dir():
         write_collection(docs, args.passages)
+    load_before = os.getloadavg()  # on a shared machine the figures depend on it: report it
     local = timed_build(docs, SCRATCH / "index-local", "")
     on_ray = timed_build(docs, SCRATCH / "index-ray", args.address)
     overhead = on_ray["embed_seconds"] / local["embed_seconds"] - 1
+    load = {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in os.getloadavg()]}
     if args.json:
-        print(json.dumps({"local": local, "ray": on_ray, "overhead": round(overhead, 3)}))
+        print(json.dumps({"local": local, "ray": on_ray, "overhead": round(overhead, 3), "load_average": load}))
         return
     rows = [[name, str(r["passages"]), str(r["rows"]), f"{r['embed_seconds']:.1f}", f"{r['rows_per_s']:.1f}"]
             for name, r in (("local", local), (f"ray ({args.address})", on_ray))]
     print(format_table([["build", "passages", "rows", "build s", "rows/s"], *rows]))
     print(f"Ray overhead: {overhead:+.1%} of the local build time")
+    print(f"load average (1, 5, 15 min): {load['before']} before, {load['after']} after")
 
 
 if __name__ == "__main__":

@@ -35,6 +35,14 @@ ModeOption = typer.Option(None, "--mode", help=f"Retrieval mode: {', '.join(MODE
 RayOption = typer.Option(None, "--ray", envvar="QA_RAY_ADDRESS", metavar="[ADDRESS]",
                          help="Embed on Ray: alone, a local Ray on this machine; with an address, that cluster "
                               "(needs requirements-distributed.txt).")
+StoreOption = typer.Option(None, "--store", envvar="QA_STORE",
+                           help="What serves the index: faiss (the index folder, default) or qdrant.")
+QdrantOption = typer.Option(None, "--qdrant", envvar="QA_QDRANT_URL", metavar="URL",
+                            help="With --store qdrant: a Qdrant server (http://host:6333).")
+QdrantPathOption = typer.Option(None, "--qdrant-path", envvar="QA_QDRANT_PATH", metavar="DIR",
+                                help="With --store qdrant: a folder for Qdrant's embedded local mode.")
+QdrantCollectionOption = typer.Option(None, "--qdrant-collection", envvar="QA_QDRANT_COLLECTION",
+                                      help="With --store qdrant: the collection set's name. Default: from the folders.")
 RerankerOption = typer.Option(None, "--reranker", envvar="QA_RERANKER", help="Optional cross-encoder path or name.")
 
 
@@ -64,18 +72,45 @@ def _setup_logging(quiet: bool = False) -> None:
 
 
 def _open_engine(settings: Settings, progress: bool = True):
+    if settings.store == "qdrant":
+        from qa.distributed.qdrant_engine import open_engine
+
+        return open_engine(settings)
     from qa.engine import Engine
 
     return Engine.open(settings, progress=progress)
 
 
+def _build_engine(settings: Settings):
+    """The engine after a build; with `--store qdrant`, the folder build written into Qdrant."""
+    if settings.store != "qdrant":
+        return _open_engine(settings)
+    from qa.distributed.qdrant_engine import build_engine
+
+    engine, synced = build_engine(settings, progress=True)
+    typer.echo(synced.summary())
+    return engine
+
+
 @app.command()
 def build(docs: Optional[List[Path]] = DocsOption, index: Optional[Path] = IndexOption,
-          uploads: Optional[Path] = UploadsOption, ray: Optional[str] = RayOption) -> None:
+          uploads: Optional[Path] = UploadsOption, ray: Optional[str] = RayOption,
+          store: Optional[str] = StoreOption, qdrant: Optional[str] = QdrantOption,
+          qdrant_path: Optional[str] = QdrantPathOption, qdrant_collection: Optional[str] = QdrantCollectionOption,
+          qdrant_shards: Optional[int] = typer.Option(None, "--qdrant-shards", envvar="QA_QDRANT_SHARDS",
+                                                      help="shard_number of a new Qdrant collection. Default: 1"),
+          qdrant_replicas: Optional[int] = typer.Option(None, "--qdrant-replicas", envvar="QA_QDRANT_REPLICAS",
+                                                        help="replication_factor of new Qdrant collections. Default: 1"),
+          qdrant_write_consistency: Optional[int] = typer.Option(
+              None, "--qdrant-write-consistency", envvar="QA_QDRANT_WRITE_CONSISTENCY",
+              help="write_consistency_factor of new Qdrant collections. Default: 1")) -> None:
     """Build the index, or update it when documents, model or settings changed."""
     _setup_logging()
     try:
-        engine = _open_engine(_settings(docs, index, uploads_dir=uploads, ray_address=ray))
+        engine = _build_engine(_settings(
+            docs, index, uploads_dir=uploads, ray_address=ray, store=store, qdrant_url=qdrant,
+            qdrant_path=qdrant_path, qdrant_collection=qdrant_collection, qdrant_shards=qdrant_shards,
+            qdrant_replicas=qdrant_replicas, qdrant_write_consistency=qdrant_write_consistency))
     except (QAError, OSError) as exc:
         _fail(exc)
     engine.export_for_fast_start()
@@ -92,6 +127,16 @@ def build(docs: Optional[List[Path]] = DocsOption, index: Optional[Path] = Index
         for line in report.warnings:
             typer.echo(f"  warning {line}")
         typer.echo(status.line())
+    _close(engine)
+
+
+def _close(engine) -> None:
+    """Release a Qdrant store's client before exit (the embedded mode's own cleanup at
+    interpreter shutdown prints a traceback)."""
+    if engine.settings.store == "qdrant":
+        from qa.distributed.qdrant_engine import close_engine
+
+        close_engine(engine)
 
 
 def marked_passage(r: Result, color: bool) -> str:
@@ -139,6 +184,10 @@ def ask(
     index: Optional[Path] = IndexOption,
     reranker: Optional[str] = RerankerOption,
     uploads: Optional[Path] = UploadsOption,
+    store: Optional[str] = StoreOption,
+    qdrant: Optional[str] = QdrantOption,
+    qdrant_path: Optional[str] = QdrantPathOption,
+    qdrant_collection: Optional[str] = QdrantCollectionOption,
 ) -> None:
     """Answer a question (or every question in a file) with cited, highlighted passages."""
     _setup_logging(quiet=True)
@@ -147,7 +196,8 @@ def ask(
     try:
         from qa.engine import check_question, validate_k, validate_mode
 
-        settings = _settings(docs, index, reranker=reranker, uploads_dir=uploads)
+        settings = _settings(docs, index, reranker=reranker, uploads_dir=uploads, store=store, qdrant_url=qdrant,
+                             qdrant_path=qdrant_path, qdrant_collection=qdrant_collection)
         k_value = validate_k(settings.k if k is None else k)
         mode = validate_mode(mode, settings.mode)
         if questions is not None:
@@ -175,7 +225,9 @@ def ask(
             typer.echo(format_answer(answer, color=sys.stdout.isatty()))
             if questions:
                 typer.echo("\n" + "=" * 72 + "\n")
-    engine.export_for_fast_start()  # after the answer: the next `ask` skips importing torch
+    if settings.store == "faiss":  # a Qdrant reader keeps no local files
+        engine.export_for_fast_start()  # after the answer: the next `ask` skips importing torch
+    _close(engine)
 
 
 @app.command()

@@ -13,6 +13,10 @@ from qa.params import AnswerabilityParams, HighlightParams, LexicalParams, RankP
 
 MODES = ("hybrid", "dense", "bm25")
 FUSIONS = ("zscore", "minmax", "rrf")
+STORES = ("faiss", "qdrant")
+# Settings of the store that serves the index; a Qdrant collection's manifest records them.
+STORE_FIELDS = ("store", "qdrant_url", "qdrant_path", "qdrant_collection", "qdrant_shards", "qdrant_replicas",
+                "qdrant_write_consistency")
 
 # Settings that change what is stored in the index; the manifest records them and a
 # change forces a rebuild.  Everything else only changes how a query is answered.
@@ -59,6 +63,20 @@ class Settings:
         ray_address: where builds embed documents: empty for this process, `local` to start a
             Ray on this machine, or a Ray cluster address (`ray://head:10001`, `auto`); needs
             requirements-distributed.txt. Queries are always encoded in this process.
+        store: what serves the index, one of `STORES`: `faiss` (the index folder) or
+            `qdrant` (a Qdrant collection set, qa.distributed.qdrant_store; a build still writes
+            the folder, which keeps the vectors an incremental build reuses).
+        qdrant_url: a Qdrant server (`http://host:6333`); with `store="qdrant"` this or
+            `qdrant_path` is needed.
+        qdrant_path: a folder for Qdrant's embedded local mode (one process at a time).
+        qdrant_collection: the collection set's name; empty derives it from the folders in `docs`.
+        qdrant_shards: shard_number of the passage collection (set when it is created).
+        qdrant_replicas: replication_factor of every collection (set when it is created).
+        qdrant_write_consistency: write_consistency_factor: replicas that must acknowledge
+            a write before it returns.
+        qdrant_upsert_batch: points sent to Qdrant per request when a build writes them.
+        qdrant_cached_points: fetched passages (payload and vectors) a Qdrant store keeps in
+            memory; the retriever asks about the same candidates several times a question.
         onnx_queries: encode questions with the model's ONNX export (made beside the index
             on first start, same vectors to 1e-6), so a process that only answers never
             imports torch; False keeps torch for everything.
@@ -99,6 +117,15 @@ class Settings:
     store: StoreParams = StoreParams()
     lexical: LexicalParams = LexicalParams()
     ray_address: str = ""
+    store: str = "faiss"
+    qdrant_url: str = ""
+    qdrant_path: str = ""
+    qdrant_collection: str = ""
+    qdrant_shards: int = 1
+    qdrant_replicas: int = 1
+    qdrant_write_consistency: int = 1
+    qdrant_upsert_batch: int = 256
+    qdrant_cached_points: int = 4096
     onnx_queries: bool = True
     batch_wait_ms: float = 2.0
     batch_max_questions: int = 16
@@ -114,6 +141,8 @@ class Settings:
             raise BadQueryError(f"unknown mode {self.mode!r}: use one of {', '.join(MODES)}")
         if self.fusion not in FUSIONS:
             raise BadQueryError(f"unknown fusion {self.fusion!r}: use one of {', '.join(FUSIONS)}")
+        if self.store not in STORES:
+            raise BadQueryError(f"unknown store {self.store!r}: use one of {', '.join(STORES)}")
         if self.rrf_k < 1:
             raise BadQueryError(f"rrf_k must be at least 1, not {self.rrf_k}")
 
@@ -133,6 +162,10 @@ class Settings:
     def index_settings(self) -> dict[str, Any]:
         """The settings that shape the stored index (written into its manifest)."""
         return {name: getattr(self, name) for name in INDEX_FIELDS}
+
+    def store_settings(self) -> dict[str, Any]:
+        """The settings of the store serving the index (a Qdrant manifest records them)."""
+        return {name: getattr(self, name) for name in STORE_FIELDS}
 
 
 def _coerce(name: str, raw: str) -> Any:
