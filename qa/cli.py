@@ -72,7 +72,7 @@ def _setup_logging(quiet: bool = False) -> None:
 
 
 def _open_engine(settings: Settings, progress: bool = True):
-    if settings.store == "qdrant":
+    if settings.backend == "qdrant":
         from qa.distributed.qdrant_engine import open_engine
 
         return open_engine(settings)
@@ -83,7 +83,7 @@ def _open_engine(settings: Settings, progress: bool = True):
 
 def _build_engine(settings: Settings):
     """The engine after a build; with `--store qdrant`, the folder build written into Qdrant."""
-    if settings.store != "qdrant":
+    if settings.backend != "qdrant":
         return _open_engine(settings)
     from qa.distributed.qdrant_engine import build_engine
 
@@ -108,7 +108,7 @@ def build(docs: Optional[List[Path]] = DocsOption, index: Optional[Path] = Index
     _setup_logging()
     try:
         engine = _build_engine(_settings(
-            docs, index, uploads_dir=uploads, ray_address=ray, store=store, qdrant_url=qdrant,
+            docs, index, uploads_dir=uploads, ray_address=ray, backend=store, qdrant_url=qdrant,
             qdrant_path=qdrant_path, qdrant_collection=qdrant_collection, qdrant_shards=qdrant_shards,
             qdrant_replicas=qdrant_replicas, qdrant_write_consistency=qdrant_write_consistency))
     except (QAError, OSError) as exc:
@@ -133,7 +133,7 @@ def build(docs: Optional[List[Path]] = DocsOption, index: Optional[Path] = Index
 def _close(engine) -> None:
     """Release a Qdrant store's client before exit (the embedded mode's own cleanup at
     interpreter shutdown prints a traceback)."""
-    if engine.settings.store == "qdrant":
+    if engine.settings.backend == "qdrant":
         from qa.distributed.qdrant_engine import close_engine
 
         close_engine(engine)
@@ -196,7 +196,7 @@ def ask(
     try:
         from qa.engine import check_question, validate_k, validate_mode
 
-        settings = _settings(docs, index, reranker=reranker, uploads_dir=uploads, store=store, qdrant_url=qdrant,
+        settings = _settings(docs, index, reranker=reranker, uploads_dir=uploads, backend=store, qdrant_url=qdrant,
                              qdrant_path=qdrant_path, qdrant_collection=qdrant_collection)
         k_value = validate_k(settings.k if k is None else k)
         mode = validate_mode(mode, settings.mode)
@@ -225,7 +225,7 @@ def ask(
             typer.echo(format_answer(answer, color=sys.stdout.isatty()))
             if questions:
                 typer.echo("\n" + "=" * 72 + "\n")
-    if settings.store == "faiss":  # a Qdrant reader keeps no local files
+    if settings.backend == "faiss":  # a Qdrant reader keeps no local files
         engine.export_for_fast_start()  # after the answer: the next `ask` skips importing torch
     _close(engine)
 

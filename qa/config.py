@@ -15,7 +15,7 @@ MODES = ("hybrid", "dense", "bm25")
 FUSIONS = ("zscore", "minmax", "rrf")
 STORES = ("faiss", "qdrant")
 # Settings of the store that serves the index; a Qdrant collection's manifest records them.
-STORE_FIELDS = ("store", "qdrant_url", "qdrant_path", "qdrant_collection", "qdrant_shards", "qdrant_replicas",
+STORE_FIELDS = ("backend", "qdrant_url", "qdrant_path", "qdrant_collection", "qdrant_shards", "qdrant_replicas",
                 "qdrant_write_consistency")
 
 # Settings that change what is stored in the index; the manifest records them and a
@@ -63,10 +63,10 @@ class Settings:
         ray_address: where builds embed documents: empty for this process, `local` to start a
             Ray on this machine, or a Ray cluster address (`ray://head:10001`, `auto`); needs
             requirements-distributed.txt. Queries are always encoded in this process.
-        store: what serves the index, one of `STORES`: `faiss` (the index folder) or
+        backend: what serves the index (`--store`), one of `STORES`: `faiss` (the index folder) or
             `qdrant` (a Qdrant collection set, qa.distributed.qdrant_store; a build still writes
             the folder, which keeps the vectors an incremental build reuses).
-        qdrant_url: a Qdrant server (`http://host:6333`); with `store="qdrant"` this or
+        qdrant_url: a Qdrant server (`http://host:6333`); with `backend="qdrant"` this or
             `qdrant_path` is needed.
         qdrant_path: a folder for Qdrant's embedded local mode (one process at a time).
         qdrant_collection: the collection set's name; empty derives it from the folders in `docs`.
@@ -117,7 +117,7 @@ class Settings:
     store: StoreParams = StoreParams()
     lexical: LexicalParams = LexicalParams()
     ray_address: str = ""
-    store: str = "faiss"
+    backend: str = "faiss"
     qdrant_url: str = ""
     qdrant_path: str = ""
     qdrant_collection: str = ""
@@ -141,8 +141,8 @@ class Settings:
             raise BadQueryError(f"unknown mode {self.mode!r}: use one of {', '.join(MODES)}")
         if self.fusion not in FUSIONS:
             raise BadQueryError(f"unknown fusion {self.fusion!r}: use one of {', '.join(FUSIONS)}")
-        if self.store not in STORES:
-            raise BadQueryError(f"unknown store {self.store!r}: use one of {', '.join(STORES)}")
+        if self.backend not in STORES:
+            raise BadQueryError(f"unknown store {self.backend!r}: use one of {', '.join(STORES)}")
         if self.rrf_k < 1:
             raise BadQueryError(f"rrf_k must be at least 1, not {self.rrf_k}")
 

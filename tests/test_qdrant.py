@@ -29,7 +29,7 @@ MIXED = ROOT / "data" / "eval" / "mixed"
 def test_missing_qdrant_client_says_what_to_install(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "qdrant_client", None)  # as if the package were not installed
     with pytest.raises(QdrantUnavailableError, match="pip install -r requirements-distributed.txt"):
-        connect(Settings(store="qdrant", qdrant_path=str(tmp_path / "q")))
+        connect(Settings(backend="qdrant", qdrant_path=str(tmp_path / "q")))
 
 
 def test_cli_without_qdrant_client_exits_2_with_one_line(monkeypatch, tmp_path, capsys):
@@ -43,12 +43,12 @@ def test_cli_without_qdrant_client_exits_2_with_one_line(monkeypatch, tmp_path, 
 
 def test_qdrant_store_needs_a_url_or_a_path():
     with pytest.raises(QdrantUnavailableError, match="--qdrant URL"):
-        connect(Settings(store="qdrant"))
+        connect(Settings(backend="qdrant"))
 
 
 def test_asking_an_empty_qdrant_says_to_build(tmp_path):
     with pytest.raises(QdrantUnavailableError, match="no Seed QA index"):
-        open_engine(Settings(store="qdrant", qdrant_path=str(tmp_path / "q")))
+        open_engine(Settings(backend="qdrant", qdrant_path=str(tmp_path / "q")))
 
 
 def _engines(settings: Settings):
@@ -58,7 +58,7 @@ def _engines(settings: Settings):
 
 @pytest.fixture(scope="module")
 def seed_pair(seeds_settings, tmp_path_factory, embedder):
-    folder, qdrant = _engines(seeds_settings.replace(store="qdrant", qdrant_path=str(tmp_path_factory.mktemp("q"))))
+    folder, qdrant = _engines(seeds_settings.replace(backend="qdrant", qdrant_path=str(tmp_path_factory.mktemp("q"))))
     yield folder, qdrant
     close_engine(qdrant)
 
@@ -66,7 +66,7 @@ def seed_pair(seeds_settings, tmp_path_factory, embedder):
 @pytest.fixture(scope="module")
 def mixed_pair(tmp_path_factory, embedder):
     scratch = tmp_path_factory.mktemp("mixed")
-    folder, qdrant = _engines(Settings(docs=(MIXED / "docs",), index_dir=scratch / "index", store="qdrant",
+    folder, qdrant = _engines(Settings(docs=(MIXED / "docs",), index_dir=scratch / "index", backend="qdrant",
                                        qdrant_path=str(scratch / "qdrant")))
     yield folder, qdrant
     close_engine(qdrant)
@@ -172,7 +172,7 @@ def test_incremental_update_upserts_and_deletes_by_document(tmp_path, embedder):
         "farm.txt": "Cows give milk every morning and graze in the meadow.\n\nThe farm dog guards the sheep.\n",
         "space.txt": "Mars is the fourth planet from the Sun. It has two small moons, Phobos and Deimos.\n",
     })
-    settings = Settings(docs=(docs,), index_dir=tmp_path / "index", store="qdrant",
+    settings = Settings(docs=(docs,), index_dir=tmp_path / "index", backend="qdrant",
                         qdrant_path=str(tmp_path / "qdrant"))
     first, _ = build_engine(settings)
     space_rows = {r.paragraph: r for r in first.ask("Which moons does Mars have?").results if r.source == "space.txt"}

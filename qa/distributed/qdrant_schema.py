@@ -29,7 +29,7 @@ from typing import Sequence
 
 from qa.config import Settings
 from qa.errors import QAError
-from qa.lexical import B, K1
+from qa.params import LexicalParams
 
 INSTALL_HINT = "Qdrant support is not installed: pip install -r requirements-distributed.txt"
 NAMESPACE = uuid.UUID("5b1e0c2a-7f0e-4c53-9a51-3d1f6a0b9e21")  # point ids of documents and terms
@@ -120,12 +120,13 @@ def document_uid(key: str, sha256: str) -> str:
     return hashlib.blake2b(f"{key}\n{sha256}".encode("utf-8"), digest_size=16).hexdigest()
 
 
-def term_weights(tokens: Sequence[str], mean_length: float) -> dict[str, float]:
+def term_weights(tokens: Sequence[str], mean_length: float, params: LexicalParams) -> dict[str, float]:
     """BM25 term weights of one passage, Lucene's way as bm25s scores them (no (k1 + 1)
     factor): tf / (tf + k1 (1 - b + b |d| / avgdl)). The IDF is the server's."""
     if not tokens:
         return {}
-    norm = K1 * (1 - B + B * len(tokens) / mean_length) if mean_length > 0 else K1
+    k1, b = params.k1, params.b
+    norm = k1 * (1 - b + b * len(tokens) / mean_length) if mean_length > 0 else k1
     return {term: tf / (tf + norm) for term, tf in Counter(tokens).items()}
 
 

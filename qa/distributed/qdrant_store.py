@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, OrderedDict
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any, Sequence
 
 import numpy as np
@@ -118,7 +118,10 @@ class QdrantStore:
         self.names = names
         self.manifest: dict[str, Any] = dict(meta["manifest"])
         stored = sorted(stored_documents(client, names).values(), key=lambda d: min(d["rows"], default=0))
-        self.documents: tuple[Document, ...] = tuple(Document.from_dict(d["document"]) for d in stored)
+        full = [Document.from_dict(d["document"]) for d in stored]
+        self._lengths = np.array([len(d.text) for d in full], dtype=np.int64)
+        self.documents: tuple[Document, ...] = tuple(replace(d, text="") for d in full)  # texts on demand
+        self._uids = [d["uid"] for d in stored]
         self._document_row = {d["uid"]: row for row, d in enumerate(stored)}
         self._counts = np.array([len(d["rows"]) for d in stored], dtype=np.int64)
         self._passages = int(client.count(names.passages, exact=True).count)
@@ -146,6 +149,16 @@ class QdrantStore:
     def passage_counts(self) -> np.ndarray:
         return self._counts
 
+    def document_text(self, doc_row: int) -> str:
+        found = self._client.retrieve(self.names.documents, [point_uuid(self._uids[doc_row])], with_payload=True)
+        if not found:
+            raise QdrantUnavailableError(f"document {self.documents[doc_row].source} is not in Qdrant collection "
+                                         f"{self.names.documents}: the collection changed under this process")
+        return found[0].payload["document"]["text"]
+
+    def document_lengths(self) -> np.ndarray:
+        return self._lengths
+
     def dense_candidates(self, query_vector: np.ndarray, depth: int) -> np.ndarray:
         if depth <= 0 or not self._passages:
             return np.zeros(0, dtype=np.int64)
@@ -153,12 +166,16 @@ class QdrantStore:
                                           limit=depth, with_payload=False)
         return np.array([int(p.id) for p in found.points], dtype=np.int64)
 
-    def dense_scores(self, query_vector: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def dense_scores(self, query_vector: np.ndarray, rows: np.ndarray,
+                     sentence_factors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         qv = np.asarray(query_vector, dtype=np.float32).astype(np.float64)
         points = self._cache.get(rows)
         passage = np.array([np.asarray(p.vector[DENSE], dtype=np.float32).astype(np.float64) @ qv for p in points])
-        best = np.array([float((np.asarray(p.vector[SENTENCES], dtype=np.float32).astype(np.float64) @ qv).max())
-                         for p in points])
+        sims = [np.asarray(p.vector[SENTENCES], dtype=np.float32).astype(np.float64) @ qv for p in points]
+        if sentence_factors is not None:
+            ends = np.cumsum([len(s) for s in sims])
+            sims = [s * f for s, f in zip(sims, np.split(np.asarray(sentence_factors, dtype=np.float64), ends[:-1]))]
+        best = np.array([float(s.max()) for s in sims])
         return passage.reshape(-1), best.reshape(-1)
 
     def sentence_vectors_of(self, row: int) -> np.ndarray:

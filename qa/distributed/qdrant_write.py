@@ -12,7 +12,7 @@ term weight depends on it.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
@@ -24,6 +24,7 @@ from qa.distributed.qdrant_schema import (DENSE, MANIFEST_KEY, SENTENCES, SPARSE
                                           ensure_collections, point_uuid, sparse_vector, term_weights)
 from qa.documents import Chunk, Document
 from qa.lexical import tokenize
+from qa.params import LexicalParams
 from qa.store import StoredIndex, document_key, lexical_text
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class _Lexical:
 
     tokens: list[list[str]]
     mean_length: float
+    params: LexicalParams
 
 
 def sync_index(client, names: CollectionNames, index: StoredIndex, settings: Settings) -> SyncReport:
@@ -55,7 +57,7 @@ def sync_index(client, names: CollectionNames, index: StoredIndex, settings: Set
     ensure_collections(client, names, dimension, settings)
     meta = read_meta(client, names)
     stored = stored_documents(client, names)
-    lexical = _lexical(index)
+    lexical = _lexical(index, settings.lexical)
     indices, next_term = _sync_terms(client, names, lexical.tokens, int(meta.get("next_term", 0)), settings)
     wanted = {document_uid(document_key(d), d.sha256): row for row, d in enumerate(index.documents)}
     added = [uid for uid in wanted if uid not in stored]
@@ -84,7 +86,7 @@ def _write_added(client, names: CollectionNames, index: StoredIndex, added: dict
         rows = np.flatnonzero(doc_rows == doc_row)
         ids = list(range(next_row, next_row + len(rows)))
         next_row += len(rows)
-        doc = index.documents[doc_row]
+        doc = replace(index.documents[doc_row], text=index.document_text(doc_row))  # documents hold no text
         _upsert(client, names.passages, _passage_points(index, doc, uid, rows, ids, lexical, indices),
                 settings.qdrant_upsert_batch)
         _write_document(client, names, doc, uid, ids)
@@ -98,16 +100,17 @@ def _manifest(index: StoredIndex, settings: Settings) -> dict[str, Any]:
     return manifest
 
 
-def _lexical(index: StoredIndex) -> _Lexical:
+def _lexical(index: StoredIndex, params: LexicalParams) -> _Lexical:
     """What BM25 indexes for every passage (the same text as the folder's bm25s index)."""
     rows = np.arange(index.passages)
     chunks = index.chunks_at(rows)
     doc_rows = index.document_rows(rows)
     counts = index.passage_counts()
-    texts = [lexical_text(index.documents[int(d)], c, int(counts[int(d)])) for c, d in zip(chunks, doc_rows)]
+    texts = [lexical_text(index.documents[int(d)], c, int(counts[int(d)]), params.title_max_passages)
+             for c, d in zip(chunks, doc_rows)]
     tokens = tokenize(texts)
     mean = sum(len(t) for t in tokens) / len(tokens) if tokens else 0.0
-    return _Lexical(tokens, mean)
+    return _Lexical(tokens, mean, params)
 
 
 def _sync_terms(client, names: CollectionNames, tokens: Sequence[Sequence[str]], next_term: int,
@@ -138,7 +141,7 @@ def _passage_points(index: StoredIndex, doc: Document, uid: str, rows: np.ndarra
     from qdrant_client import models
 
     for row, point_id, chunk in zip(rows.tolist(), ids, index.chunks_at(rows)):
-        weights = term_weights(lexical.tokens[row], lexical.mean_length)
+        weights = term_weights(lexical.tokens[row], lexical.mean_length, lexical.params)
         yield models.PointStruct(
             id=point_id,
             vector={DENSE: index.passage_vectors[row].tolist(), SENTENCES: index.sentence_vectors_of(row).tolist(),
@@ -185,7 +188,7 @@ def _reweigh(client, names: CollectionNames, index: StoredIndex, kept: dict[str,
     for uid, payload in kept.items():
         rows = np.flatnonzero(doc_rows == wanted[uid])
         for row, point_id in zip(rows.tolist(), payload["rows"]):
-            weights = term_weights(lexical.tokens[row], lexical.mean_length)
+            weights = term_weights(lexical.tokens[row], lexical.mean_length, lexical.params)
             updates.append(models.PointVectors(id=point_id, vector={SPARSE: sparse_vector(weights, indices)}))
     for start in range(0, len(updates), settings.qdrant_upsert_batch):
         client.update_vectors(names.passages, updates[start:start + settings.qdrant_upsert_batch], wait=True)
