@@ -14,6 +14,8 @@ from qa.params import AnswerabilityParams, HighlightParams, LexicalParams, RankP
 MODES = ("hybrid", "dense", "bm25")
 FUSIONS = ("zscore", "minmax", "rrf")
 STORES = ("faiss", "qdrant")
+# Environment variables not named after their field: QA_STORE goes with the --store flag.
+ENV_NAMES = {"backend": "QA_STORE"}
 # Settings of the store that serves the index; a Qdrant collection's manifest records them.
 STORE_FIELDS = ("backend", "qdrant_url", "qdrant_path", "qdrant_collection", "qdrant_shards", "qdrant_replicas",
                 "qdrant_write_consistency")
@@ -187,7 +189,8 @@ def _coerce(name: str, raw: str) -> Any:
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **flags: Any) -> Settings:
-    """Build Settings from defaults, then `QA_<FIELD>` environment variables, then flags.
+    """Build Settings from defaults, then `QA_<FIELD>` environment variables (`ENV_NAMES`
+    where they differ), then flags.
 
     Args:
         environ: the environment to read (defaults to `os.environ`).
@@ -198,7 +201,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **flags: Any) -> Set
     for f in dataclasses.fields(Settings):
         if f.name == "extra" or f.name in PARAM_GROUPS:
             continue
-        raw = environ.get(f"QA_{f.name.upper()}")
+        raw = environ.get(ENV_NAMES.get(f.name, f"QA_{f.name.upper()}"))
         if raw is not None and raw != "":
             values[f.name] = _coerce(f.name, raw)
     values.update({k: v for k, v in flags.items() if v is not None})
