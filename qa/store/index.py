@@ -18,6 +18,7 @@ checksum (a build writes them).
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -161,6 +162,11 @@ class StoredIndex:
         return np.asarray(self.arrays.flags[np.asarray(rows, dtype=np.int64), flag_column(kind)], dtype=bool)
 
 
+# numpy (and bm25s through it) parses .npy headers with ast.literal_eval, which CPython 3.11
+# before 3.11.8 cannot run in two threads at once ("AST constructor recursion depth mismatch",
+# python/cpython#106905): two threads loading builds at once take turns reading the files.
+NPY_HEADERS = threading.Lock()
+
 def save_index(index: StoredIndex, index_dir: Path) -> Path:
     """Write `index` as a new build folder, then switch CURRENT to it atomically
     (qa.store.folder.publish; call it holding the build lock).
@@ -235,9 +241,10 @@ def _load_build(build: Path, verify: bool, params: StoreParams | None) -> Stored
     try:
         store = manifest["store"]
         records = SqlitePassages(build / DATABASE, int(store["text_block_chars"]))
-        arrays = PassageArrays.load(build)
-        dense = DenseSearch.load(build, arrays.passage_vectors, store["dense"], params)
-        lexical = LexicalIndex.load(build / "bm25", len(records), mmap=True)
+        with NPY_HEADERS:
+            arrays = PassageArrays.load(build)
+            dense = DenseSearch.load(build, arrays.passage_vectors, store["dense"], params)
+            lexical = LexicalIndex.load(build / "bm25", len(records), mmap=True)
     except Exception as exc:  # OSError, ValueError, KeyError, sqlite3.Error, faiss's RuntimeError ...
         raise IndexFormatError(f"index at {build} cannot be read ({exc})") from exc
     if len(records) != len(arrays.passage_vectors) or not arrays.consistent(len(records.documents)):
