@@ -71,7 +71,8 @@ class BuildReport:
         return ", ".join(parts) + tail
 
 
-EMBED_BATCH = 256  # texts encoded per call: bounds the memory a build needs beyond the index
+EMBED_BATCH = 256  # texts encoded per model call; cancel and progress are checked between calls
+EMBED_BUFFER = 8192  # texts gathered, then sorted by length, before they go to the model in calls
 TOKEN_CACHE = 4096
 
 
@@ -89,7 +90,7 @@ class _Embedding:
         self.watch = watch
         self.previous = previous
         self.fresh = [0] * len(targets)  # texts sent to the model, per target
-        self.batch_limit = int(getattr(embedder, "batch_texts", EMBED_BATCH))  # a cluster wants big blocks
+        self.batch_limit = int(getattr(embedder, "batch_texts", EMBED_BUFFER))  # a cluster wants big blocks
         self.targets = targets
         self.seen: dict[bytes, tuple[int, int]] = {}
         self.batch: list[tuple[int, int, str]] = []
@@ -124,23 +125,31 @@ class _Embedding:
             self.flush()
 
     def flush(self) -> None:
+        """Encode the gathered texts, shortest first, so that each call pads its texts to
+        about their own length (a passage and its short sentences are added together)."""
         if not self.batch:
             return
-        if self.watch is not None:
-            self.watch.publish()  # and stop here, between batches, when asked to
-        texts = [t for _, _, t in self.batch]
-        # A cluster embedder returns batches as they finish; a local one, the whole block.
         iter_encoded = getattr(self.embedder, "iter_encoded", None)
-        parts = iter_encoded(texts) if iter_encoded else [(range(len(texts)), self.embedder.encode_documents(texts))]
+        if iter_encoded is not None:  # a cluster embedder takes the block whole, batches as they finish
+            self._encode(self.batch, iter_encoded([t for _, _, t in self.batch]))
+        else:
+            ordered = sorted(self.batch, key=lambda item: len(item[2]))
+            for start in range(0, len(ordered), EMBED_BATCH):
+                part = ordered[start:start + EMBED_BATCH]
+                self._encode(part, [(range(len(part)), self.embedder.encode_documents([t for _, _, t in part]))])
+        self.encoded += len(self.batch)
+        self.batch = []
+
+    def _encode(self, items: Sequence[tuple[int, int, str]], parts) -> None:
+        if self.watch is not None:
+            self.watch.publish()  # and stop here, between model calls, when asked to
         for positions, vectors in parts:
             for position, vector in zip(positions, vectors):
-                target, row, _ = self.batch[position]
+                target, row, _ = items[position]
                 self.targets[target][row] = vector
                 self._count(target, 1)
             if self.bar is not None:
                 self.bar.update(len(vectors))
-        self.encoded += len(self.batch)
-        self.batch = []
 
     def finish(self) -> None:
         self.flush()
@@ -200,7 +209,8 @@ def build_index(
     compute what queries need per passage (flags, offsets, BM25, the dense search).
 
     Memory stays bounded: vectors are written into arrays allocated once for the whole
-    index and encoded in batches of `EMBED_BATCH` texts, and a text is encoded only once
+    index and encoded in calls of `EMBED_BATCH` texts (gathered `EMBED_BUFFER` at a time and
+    sorted by length), and a text is encoded only once
     however often it occurs. A passage whose text occurs earlier in the same document is
     indexed once (the first occurrence is cited), so a large but repetitive file (a log, a
     crawl with the same page chrome everywhere) costs what its distinct text costs.
