@@ -76,7 +76,6 @@ def test_one_bar_with_counts_then_cancel_keeps_the_old_index(browser, served, tm
                              ".map(e => e.textContent)")
     assert overlays == []  # no Gradio progress overlay over the page, only the one bar
     assert "2 documents are answered meanwhile" in page.locator(BAR).inner_text()
-    page.screenshot(path=str(tmp_path / "indexing.png"))
     assert bar_violations(page) == []
     ask(page, QUESTION)  # the page answers while the upload is indexed
     assert "Budapest" in page.locator("#results mark.qa-answer-mark").inner_text()
