@@ -36,6 +36,11 @@ from qa.store.folder import current_build, publish
 from qa.store.manifest import FORMAT_VERSION, check_sizes, read_build_manifest, seal
 from qa.store.passages import DATABASE, MemoryPassages, SqlitePassages, write_database
 
+# numpy (and bm25s through it) parses .npy headers with ast.literal_eval, which CPython 3.11
+# before 3.11.8 cannot run in two threads at once ("AST constructor recursion depth mismatch",
+# python/cpython#106905): two threads loading builds at once take turns reading the files.
+NPY_HEADERS = threading.Lock()
+
 
 @dataclass
 class StoredIndex:
@@ -161,11 +166,6 @@ class StoredIndex:
     def holds(self, kind: AnswerType, rows: np.ndarray) -> np.ndarray:
         return np.asarray(self.arrays.flags[np.asarray(rows, dtype=np.int64), flag_column(kind)], dtype=bool)
 
-
-# numpy (and bm25s through it) parses .npy headers with ast.literal_eval, which CPython 3.11
-# before 3.11.8 cannot run in two threads at once ("AST constructor recursion depth mismatch",
-# python/cpython#106905): two threads loading builds at once take turns reading the files.
-NPY_HEADERS = threading.Lock()
 
 def save_index(index: StoredIndex, index_dir: Path) -> Path:
     """Write `index` as a new build folder, then switch CURRENT to it atomically
