@@ -2,7 +2,8 @@
 cleanup), the manifest (versions, checksums, stale_reason), the build, and the index a
 query reads. Every public name is re-exported here, so `from qa.store import ...` works."""
 
-from qa.store.build import EMBED_BATCH, TOKEN_CACHE, BuildReport, build_index, lexical_text
+from qa.store.build import TOKEN_CACHE, BuildReport, build_index, lexical_text
+from qa.store.embed_queue import EMBED_BATCH
 from qa.store.reuse import document_key
 from qa.store.folder import KEEP_BUILDS, LOCK, POINTER, current_build, publish
 from qa.store.index import StoredIndex, load_index, save_index
