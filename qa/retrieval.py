@@ -20,7 +20,8 @@ from qa.chunking import CONTEXT_SEPARATOR
 from qa.exact_tokens import exact_tokens, holds_all
 from qa.interrogative import interrogative_mask
 from qa.lexical import content_terms, term_set, tokenize
-from qa.params import RankParams
+from qa.params import RankParams, SpanParams
+from qa.span_presence import sentences_counting
 from qa.documents import Chunk
 
 RRF_K = 60  # Cormack, Clarke & Buettcher (2009), "Reciprocal rank fusion outperforms ..."
@@ -138,7 +139,8 @@ class Retriever:
 
     def __init__(self, index: PassageStore, embedder, sentence_weight: float = 0.5,
                  dense_weight: float = 0.6, fusion: str = "minmax", rrf_k: int = RRF_K,
-                 reranker=None, rerank_depth: int = 20, params: RankParams = RankParams()) -> None:
+                 reranker=None, rerank_depth: int = 20, params: RankParams = RankParams(),
+                 span_params: SpanParams = SpanParams()) -> None:
         """
         Args:
             index: the store the candidates and their scores come from (qa.backend).
@@ -163,6 +165,7 @@ class Retriever:
         self.reranker = reranker
         self.rerank_depth = rerank_depth
         self.params = params
+        self.span_params = span_params
 
     @classmethod
     def from_settings(cls, index: PassageStore, embedder, settings) -> "Retriever":
@@ -174,7 +177,7 @@ class Retriever:
             reranker = load_reranker(settings.reranker, settings.device)
         return cls(index, embedder, sentence_weight=settings.sentence_weight, dense_weight=settings.dense_weight,
                    fusion=settings.fusion, rrf_k=settings.rrf_k, reranker=reranker,
-                   rerank_depth=settings.rerank_depth, params=settings.rank)
+                   rerank_depth=settings.rerank_depth, params=settings.rank, span_params=settings.spans)
 
     def search(self, query: str, k: int, mode: str = "hybrid") -> Ranking:
         return self.search_batch([query], k, mode)[0]
@@ -225,6 +228,7 @@ class Retriever:
             score = settle(fuse(dense, lexical, self.fusion, self.dense_weight, self.rrf_k,
                                 self._lexical_strength(query, lexical_best)))
         score = self._give_way(score, self.params.answer_type_bonus, self._answer_type_mask(query, rows))
+        score = self._give_way(score, self.params.counted_noun_bonus, self._counting_mask(query, chunks, score))
         score = self._give_way(score, self.params.exact_token_bonus, self._exact_mask(query, chunks))
         score = self._heading_lift(query, chunks, score)
         order = np.lexsort((rows, -score))  # best first, ties by passage row
@@ -265,6 +269,22 @@ class Retriever:
     def _answer_type_mask(self, query: str, rows: np.ndarray) -> np.ndarray | None:
         wanted = answer_type(query)
         return None if wanted is None else self.index.holds(wanted, rows)
+
+    def _counting_mask(self, query: str, chunks: Sequence[Chunk], score: np.ndarray) -> np.ndarray | None:
+        """For "how many <noun>" questions, per candidate 1 when a sentence of it holds a number
+        reaching to that noun ("42 residential streets"), 0 when none does; only the
+        `counting_depth` best candidates are read, the others keep their score; None (no
+        change) when none of them counts it."""
+        if not self.params.counted_noun_bonus or not len(score):
+            return None
+        keeps = np.ones(len(score))
+        top = np.argsort(-score, kind="stable")[: self.params.counting_depth]
+        for i in top:
+            counting = sentences_counting(query, chunks[i].sentence_texts(), self.span_params)
+            if counting is None:
+                return None
+            keeps[i] = float(any(counting))
+        return keeps if keeps[top].any() else None
 
     def _exact_mask(self, query: str, chunks: Sequence[Chunk]) -> np.ndarray | None:
         """Per candidate, the share of the codes the question names that it holds exactly
