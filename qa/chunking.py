@@ -20,7 +20,7 @@ from typing import Callable, Iterator
 
 from qa.documents import Chunk, Document
 from qa.markdown import Line, lines, markdown_lines
-from qa.tables import reading, sentence_readings
+from qa.tables import is_table_or_list_item, reading, sentence_readings
 from qa.markdown import heading_spans as heading_spans  # re-exported: callers read headings here
 from qa.text_headings import text_headings
 
@@ -48,7 +48,6 @@ ABBREVIATIONS = frozenset(
 )
 _SENTENCE_END = re.compile(r"[.!?]+[\"”’')\]]*(?=\s)")
 _WORD = re.compile(r"\w+")
-_LIST_ITEM = re.compile(r"([-*+]|\d{1,3}[.)])\s+")
 _PROSE_END = re.compile(r"[.!?:;][\"”’')\]]*$")  # a closing quote alone ends a title, not a sentence
 
 
@@ -62,18 +61,6 @@ def is_prose(line: str, min_words: int) -> bool:
     long, have no sentence end and stay with the short lines around them (date, place)."""
     words = len(_WORD.findall(line))
     return (words >= min_words and _PROSE_END.search(line) is not None) or words >= LONG_LINE_WORDS
-
-
-def is_table_or_list_item(line: str, min_words: int) -> bool:
-    """A row of a table with at least two filled cells, or a list item of at least half a
-    prose line's words: in a structured document (its menus and page furniture already
-    dropped, see qa.formats) these hold the body's figures (an ingredient list, a timetable),
-    not debris, and rank as prose does."""
-    stripped = line.strip()
-    if stripped.startswith("|"):
-        return sum(1 for cell in stripped.strip("|").split("|") if _WORD.search(cell)) >= 2
-    item = _LIST_ITEM.match(stripped)
-    return item is not None and len(_WORD.findall(stripped[item.end():])) >= (min_words + 1) // 2
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:

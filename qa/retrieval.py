@@ -19,9 +19,10 @@ from qa.backend import PassageStore
 from qa.chunking import CONTEXT_SEPARATOR
 from qa.exact_tokens import exact_tokens, holds_all
 from qa.interrogative import interrogative_mask
-from qa.lexical import content_terms, term_set, tokenize
+from qa.lexical import content_terms, tokenize
 from qa.params import RankParams, SpanParams
-from qa.span_presence import sentences_counting
+from qa.span_presence import counting_keeps
+from qa.heading_weight import heading_shares as heading_shares  # re-exported
 from qa.documents import Chunk
 
 RRF_K = 60  # Cormack, Clarke & Buettcher (2009), "Reciprocal rank fusion outperforms ..."
@@ -120,18 +121,6 @@ def fuse(dense: np.ndarray, lexical: np.ndarray, method: str, dense_weight: floa
         raise BadQueryError(f"unknown fusion {method!r}: use one of {', '.join(FUSIONS)}")
     norm = minmax if method == "minmax" else zscore
     return dense_weight * norm(dense) + (1 - dense_weight) * lexical_strength * norm(lexical)
-
-
-def heading_shares(headings: Sequence[str], terms: dict[str, float], codes: tuple[str, ...],
-                   code_weight: float) -> np.ndarray:
-    """Per heading, the share of the question's weight it holds: its content terms by IDF,
-    and each code it names exactly at `code_weight` (a code is as telling as the rarest term)."""
-    total = sum(terms.values()) + code_weight * len(codes)
-    if total <= 0:
-        return np.zeros(len(headings))
-    return np.array([(sum(w for t, w in terms.items() if t in term_set(h))
-                      + code_weight * sum(holds_all(h, (c,)) for c in codes)) / total if h else 0.0
-                     for h in headings])
 
 
 class Retriever:
@@ -271,20 +260,17 @@ class Retriever:
         return None if wanted is None else self.index.holds(wanted, rows)
 
     def _counting_mask(self, query: str, chunks: Sequence[Chunk], score: np.ndarray) -> np.ndarray | None:
-        """For "how many <noun>" questions, per candidate 1 when a sentence of it holds a number
-        reaching to that noun ("42 residential streets"), 0 when none does; only the
-        `counting_depth` best candidates are read, the others keep their score; None (no
-        change) when none of them counts it."""
+        """For "how many <noun>" questions, 0 for each of the `counting_depth` best candidates
+        holding no number that reaches to that noun (qa.span_presence); the rest keep 1."""
         if not self.params.counted_noun_bonus or not len(score):
             return None
-        keeps = np.ones(len(score))
         top = np.argsort(-score, kind="stable")[: self.params.counting_depth]
-        for i in top:
-            counting = sentences_counting(query, chunks[i].sentence_texts(), self.span_params)
-            if counting is None:
-                return None
-            keeps[i] = float(any(counting))
-        return keeps if keeps[top].any() else None
+        found = counting_keeps(query, [chunks[i].sentence_texts() for i in top], self.span_params)
+        if found is None:
+            return None
+        keeps = np.ones(len(score))
+        keeps[top] = found
+        return keeps
 
     def _exact_mask(self, query: str, chunks: Sequence[Chunk]) -> np.ndarray | None:
         """Per candidate, the share of the codes the question names that it holds exactly

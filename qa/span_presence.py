@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
+
 from qa.answer_span import Asked, _Words, candidates, extend_to_counted_noun, restates_question
 from qa.answer_types import span_kind
 from qa.params import SpanParams
@@ -43,3 +45,15 @@ def sentences_counting(question: str, sentences: Sequence[str], params: SpanPara
         out.append(any(extend_to_counted_noun(c, words, sentence, asked, params) != c
                        for c in candidates(sentence, asked, params)))
     return out
+
+
+def counting_keeps(question: str, sentence_lists: Sequence[Sequence[str]], params: SpanParams) -> np.ndarray | None:
+    """Per passage (its sentences), 1.0 when one of them counts the question's noun, else 0.0;
+    None when the question counts no noun or no passage counts it (nothing to prefer)."""
+    keeps = []
+    for sentences in sentence_lists:
+        counting = sentences_counting(question, sentences, params)
+        if counting is None:
+            return None
+        keeps.append(float(any(counting)))
+    return np.array(keeps) if any(keeps) else None

@@ -1,4 +1,5 @@
-"""What the model reads for a table: each row with its column names, not pipes.
+"""Tables and lists of structured documents: they rank as prose, and the model reads a
+table's rows with their column names, not pipes.
 
 HTML and Markdown tables reach the chunker as Markdown pipe rows (qa.formats). A row such
 as `| November to March | Two sailings a day |` says little on its own; read as
@@ -15,7 +16,21 @@ import re
 # vectors of tables from an older index are not reused.
 READ_FROM_STRUCTURE = 3
 
+_LIST_ITEM = re.compile(r"([-*+]|\d{1,3}[.)])\s+")
+_WORD = re.compile(r"\w+")
 _SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
+
+
+def is_table_or_list_item(line: str, min_words: int) -> bool:
+    """A row of a table with at least two filled cells, or a list item of at least half a
+    prose line's words: in a structured document (its menus and page furniture already
+    dropped, see qa.formats) these hold the body's figures (an ingredient list, a timetable),
+    not debris, and rank as prose does."""
+    stripped = line.strip()
+    if stripped.startswith("|"):
+        return sum(1 for cell in stripped.strip("|").split("|") if _WORD.search(cell)) >= 2
+    item = _LIST_ITEM.match(stripped)
+    return item is not None and len(_WORD.findall(stripped[item.end():])) >= (min_words + 1) // 2
 
 
 def cells(line: str) -> list[str]:
