@@ -18,6 +18,7 @@ READ_FROM_STRUCTURE = 3
 
 _LIST_ITEM = re.compile(r"([-*+]|\d{1,3}[.)])\s+")
 _WORD = re.compile(r"\w+")
+_LINK_ONLY = re.compile(r"\[[^\]]*\]\([^)]*\)")
 _SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
 
 
@@ -25,12 +26,14 @@ def is_table_or_list_item(line: str, min_words: int) -> bool:
     """A row of a table with at least two filled cells, or a list item of at least half a
     prose line's words: in a structured document (its menus and page furniture already
     dropped, see qa.formats) these hold the body's figures (an ingredient list, a timetable),
-    not debris, and rank as prose does."""
+    not debris, and rank as prose does. An item that is only a link stays a short line."""
     stripped = line.strip()
     if stripped.startswith("|"):
         return sum(1 for cell in stripped.strip("|").split("|") if _WORD.search(cell)) >= 2
     item = _LIST_ITEM.match(stripped)
-    return item is not None and len(_WORD.findall(stripped[item.end():])) >= (min_words + 1) // 2
+    if item is None or _LINK_ONLY.fullmatch(stripped[item.end():].strip()):
+        return False  # a table of contents or a menu: each item only a link
+    return len(_WORD.findall(stripped[item.end():])) >= (min_words + 1) // 2
 
 
 def cells(line: str) -> list[str]:

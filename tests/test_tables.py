@@ -36,6 +36,11 @@ The crossing from Port Ansel takes about 75 minutes in normal weather.
 
 - Home
 - Blog
+
+## Contents
+
+- [How to book the ferry to the island](#getting-there)
+- [What to pack for a weekend on Valmora](#packing)
 """
 
 
@@ -48,6 +53,7 @@ def test_tables_and_lists_of_words_rank_as_prose_but_a_menu_of_links_does_not():
     assert chunks["Getting there|"].prose is True
     assert chunks["Ingredients"].prose is True
     assert chunks["Links"].prose is False
+    assert chunks["Contents"].prose is False
 
 
 def test_a_table_row_is_read_with_its_column_names_and_the_caption_alone():
