@@ -38,20 +38,28 @@ SETS = {
 # on all of them), so none is held out by default; bench/fit_answerability.py reports the
 # verdict leave-one-set-out, and a further set of the mixed recipe is the real held-out test.
 DEFAULT_HELD_OUT: tuple[str, ...] = ()
+# Fusion numbers that are fields of `Settings` itself rather than of a parameter group.
+TOP_LEVEL = ("dense_weight", "sentence_weight", "fusion", "rrf_k")
 
 
 def with_params(settings: Settings, assignments: list[str]) -> Settings:
-    """`settings` with `group.name=value` assignments applied (a sweep through the real engine)."""
+    """`settings` with `group.name=value` assignments applied (a sweep through the real engine);
+    a plain `name=value` sets one of the fusion numbers of `Settings` itself (`TOP_LEVEL`)."""
     from qa.params import with_values
 
     changes: dict[str, dict[str, str]] = {}
+    top: dict[str, float | int | str] = {}
     for item in assignments:
         key, _, value = item.partition("=")
         group, _, name = key.partition(".")
+        if not name and group in TOP_LEVEL and value:
+            top[group] = type(getattr(settings, group))(value)
+            continue
         if group not in PARAM_GROUPS or not name or not value:
-            raise SystemExit(f"--param {item!r}: write group.name=value, group one of {', '.join(PARAM_GROUPS)}")
+            raise SystemExit(f"--param {item!r}: write group.name=value, group one of {', '.join(PARAM_GROUPS)}, "
+                             f"or name=value, name one of {', '.join(TOP_LEVEL)}")
         changes.setdefault(group, {})[name] = value
-    return settings.replace(**{g: with_values(getattr(settings, g), v) for g, v in changes.items()})
+    return settings.replace(**{g: with_values(getattr(settings, g), v) for g, v in changes.items()}, **top)
 
 
 def question_sets(names, held_out) -> list[QuestionSet]:

@@ -20,6 +20,7 @@ from typing import Callable, Iterator
 
 from qa.documents import Chunk, Document
 from qa.markdown import Line, lines, markdown_lines
+from qa.tables import is_table_or_list_item, reading, sentence_readings
 from qa.markdown import heading_spans as heading_spans  # re-exported: callers read headings here
 from qa.text_headings import text_headings
 
@@ -30,7 +31,8 @@ CHUNKER_VERSION = 4  # 3: Markdown blocks, headings as context; 4: "```lang" ins
 # Bump when the extraction or cutting of HTML and PDF changes (qa.formats, qa.pdf_layout):
 # stored indexes rebuild, but documents whose passages are unchanged keep their vectors, so a
 # corpus of plain text (SciFact) is not re-embedded.
-STRUCTURE_VERSION = 2  # 1: HTML and PDF headings as context, PDF furniture dropped; 2: plain-text headings too
+STRUCTURE_VERSION = 3  # 1: HTML and PDF headings as context, PDF furniture dropped; 2: plain-text headings too;
+# 3: tables and lists of structured documents rank as prose
 # Formats cut at Markdown blocks, with heading lines as context (HTML and PDF are extracted
 # as Markdown-like text, see qa.formats).
 STRUCTURED_FORMATS = ("markdown", "html", "pdf")
@@ -130,7 +132,8 @@ def _markdown_units(text: str, min_words: int) -> list[_Unit]:
             block = _Unit(line.start, line.end, False, context)
             units.append(block)
         block.end = line.end
-        block.prose = block.prose or is_prose(line.text, min_words)
+        block.prose = block.prose or is_prose(line.text, min_words) or (
+            not in_fence and is_table_or_list_item(line.text, min_words))
         if fence_mark:
             in_fence = not in_fence
             if not in_fence:
@@ -275,5 +278,17 @@ def iter_chunks(
 
 
 def embedding_text(chunk: Chunk) -> str:
-    """What the model reads for a passage: its heading trail, then its text."""
+    """What the model reads for a passage: its heading trail, then its text (a table row by
+    row with its column names, see qa.tables)."""
+    text = reading(chunk.text)
+    return f"{chunk.context}\n{text}" if chunk.context else text
+
+
+def sentence_embedding_texts(chunk: Chunk) -> list[str]:
+    """What the model reads for each sentence of a passage (a table's rows with their column names)."""
+    return sentence_readings(chunk.text, chunk.sentence_texts())
+
+
+def lexical_text(chunk: Chunk) -> str:
+    """What BM25 indexes for a passage: its heading trail, then its text as written."""
     return f"{chunk.context}\n{chunk.text}" if chunk.context else chunk.text

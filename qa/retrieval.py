@@ -19,8 +19,10 @@ from qa.backend import PassageStore
 from qa.chunking import CONTEXT_SEPARATOR
 from qa.exact_tokens import exact_tokens, holds_all
 from qa.interrogative import interrogative_mask
-from qa.lexical import content_terms, term_set, tokenize
-from qa.params import RankParams
+from qa.lexical import content_terms, tokenize
+from qa.params import RankParams, SpanParams
+from qa.span_presence import counting_keeps
+from qa.heading_weight import heading_shares as heading_shares  # re-exported
 from qa.documents import Chunk
 
 RRF_K = 60  # Cormack, Clarke & Buettcher (2009), "Reciprocal rank fusion outperforms ..."
@@ -121,24 +123,13 @@ def fuse(dense: np.ndarray, lexical: np.ndarray, method: str, dense_weight: floa
     return dense_weight * norm(dense) + (1 - dense_weight) * lexical_strength * norm(lexical)
 
 
-def heading_shares(headings: Sequence[str], terms: dict[str, float], codes: tuple[str, ...],
-                   code_weight: float) -> np.ndarray:
-    """Per heading, the share of the question's weight it holds: its content terms by IDF,
-    and each code it names exactly at `code_weight` (a code is as telling as the rarest term)."""
-    total = sum(terms.values()) + code_weight * len(codes)
-    if total <= 0:
-        return np.zeros(len(headings))
-    return np.array([(sum(w for t, w in terms.items() if t in term_set(h))
-                      + code_weight * sum(holds_all(h, (c,)) for c in codes)) / total if h else 0.0
-                     for h in headings])
-
-
 class Retriever:
     """Dense, BM25 and hybrid ranking over one store (qa.backend.PassageStore)."""
 
     def __init__(self, index: PassageStore, embedder, sentence_weight: float = 0.5,
                  dense_weight: float = 0.6, fusion: str = "minmax", rrf_k: int = RRF_K,
-                 reranker=None, rerank_depth: int = 20, params: RankParams = RankParams()) -> None:
+                 reranker=None, rerank_depth: int = 20, params: RankParams = RankParams(),
+                 span_params: SpanParams = SpanParams()) -> None:
         """
         Args:
             index: the store the candidates and their scores come from (qa.backend).
@@ -163,6 +154,7 @@ class Retriever:
         self.reranker = reranker
         self.rerank_depth = rerank_depth
         self.params = params
+        self.span_params = span_params
 
     @classmethod
     def from_settings(cls, index: PassageStore, embedder, settings) -> "Retriever":
@@ -174,7 +166,7 @@ class Retriever:
             reranker = load_reranker(settings.reranker, settings.device)
         return cls(index, embedder, sentence_weight=settings.sentence_weight, dense_weight=settings.dense_weight,
                    fusion=settings.fusion, rrf_k=settings.rrf_k, reranker=reranker,
-                   rerank_depth=settings.rerank_depth, params=settings.rank)
+                   rerank_depth=settings.rerank_depth, params=settings.rank, span_params=settings.spans)
 
     def search(self, query: str, k: int, mode: str = "hybrid") -> Ranking:
         return self.search_batch([query], k, mode)[0]
@@ -225,6 +217,7 @@ class Retriever:
             score = settle(fuse(dense, lexical, self.fusion, self.dense_weight, self.rrf_k,
                                 self._lexical_strength(query, lexical_best)))
         score = self._give_way(score, self.params.answer_type_bonus, self._answer_type_mask(query, rows))
+        score = self._give_way(score, self.params.counted_noun_bonus, self._counting_mask(query, chunks, score))
         score = self._give_way(score, self.params.exact_token_bonus, self._exact_mask(query, chunks))
         score = self._heading_lift(query, chunks, score)
         order = np.lexsort((rows, -score))  # best first, ties by passage row
@@ -265,6 +258,19 @@ class Retriever:
     def _answer_type_mask(self, query: str, rows: np.ndarray) -> np.ndarray | None:
         wanted = answer_type(query)
         return None if wanted is None else self.index.holds(wanted, rows)
+
+    def _counting_mask(self, query: str, chunks: Sequence[Chunk], score: np.ndarray) -> np.ndarray | None:
+        """For "how many <noun>" questions, 0 for each of the `counting_depth` best candidates
+        holding no number that reaches to that noun (qa.span_presence); the rest keep 1."""
+        if not self.params.counted_noun_bonus or not len(score):
+            return None
+        top = np.argsort(-score, kind="stable")[: self.params.counting_depth]
+        found = counting_keeps(query, [chunks[i].sentence_texts() for i in top], self.span_params)
+        if found is None:
+            return None
+        keeps = np.ones(len(score))
+        keeps[top] = found
+        return keeps
 
     def _exact_mask(self, query: str, chunks: Sequence[Chunk]) -> np.ndarray | None:
         """Per candidate, the share of the codes the question names that it holds exactly

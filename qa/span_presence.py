@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from qa.answer_span import Asked, _Words, candidates, restates_question
+import numpy as np
+
+from qa.answer_span import Asked, _Words, candidates, extend_to_counted_noun, restates_question
 from qa.answer_types import span_kind
 from qa.params import SpanParams
 
@@ -27,3 +29,31 @@ def sentences_holding_answer(question: str, sentences: Sequence[str], params: Sp
         words = _Words.of(sentence, asked.stems)
         out.append(any(not restates_question(c, words, params) for c in candidates(sentence, asked, params)))
     return out
+
+
+def sentences_counting(question: str, sentences: Sequence[str], params: SpanParams) -> list[bool] | None:
+    """Per sentence, whether it holds a number reaching to the noun the question counts
+    ("42 residential streets" for "How many streets ...?"); None when the question counts
+    no noun."""
+    kind = span_kind(question)
+    asked = Asked.of(question, kind) if kind is not None else None
+    if asked is None or not asked.counted:
+        return None
+    out = []
+    for sentence in sentences:
+        words = _Words.of(sentence, asked.stems)
+        out.append(any(extend_to_counted_noun(c, words, sentence, asked, params) != c
+                       for c in candidates(sentence, asked, params)))
+    return out
+
+
+def counting_keeps(question: str, sentence_lists: Sequence[Sequence[str]], params: SpanParams) -> np.ndarray | None:
+    """Per passage (its sentences), 1.0 when one of them counts the question's noun, else 0.0;
+    None when the question counts no noun or no passage counts it (nothing to prefer)."""
+    keeps = []
+    for sentences in sentence_lists:
+        counting = sentences_counting(question, sentences, params)
+        if counting is None:
+            return None
+        keeps.append(float(any(counting)))
+    return np.array(keeps) if any(keeps) else None

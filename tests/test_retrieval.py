@@ -305,3 +305,35 @@ def test_a_heading_naming_the_questions_code_counts_as_holding_its_telling_words
     shares = heading_shares(["4.2.1 (withdrawn)", "4.2.2 (2 May 2024)", ""], terms, ("4.2.1",), 3.0)
     assert shares.tolist() == pytest.approx([(2.0 + 3.0) / 6.0, 0.0, 0.0])
     assert heading_shares(["4.2.1 (withdrawn)"], terms, (), 3.0).tolist() == pytest.approx([2.0 / 3.0])
+
+
+def test_a_how_many_noun_question_prefers_the_passage_counting_that_noun(embedder, tmp_path):
+    """"How many streets ...?": a passage holding a number that reaches to "streets" keeps its
+    score, the others give up RankParams.counted_noun_bonus of their lead over the weakest; a
+    question whose noun no candidate counts is ranked as with the rule off."""
+    from dataclasses import replace
+
+    from qa.params import RankParams
+
+    bonus = RankParams().counted_noun_bonus
+    docs = write_docs(tmp_path / "docs", {"study.txt": (
+        "The Marlow Heath study looked at how street trees cool the streets of the suburb on summer afternoons.\n\n"
+        "Between June and August 2022 we surveyed 42 residential streets, chosen so that each street type "
+        "appeared in every part of the suburb.\n\n"
+        "Shaded pavements were on average 6 degrees cooler than open ones at three in the afternoon.\n\n"
+        "The suburb of Marlow Heath is home to about 38,000 people on the southern edge of Dunmore.\n"
+    )})
+    engine = Engine.open(Settings(docs=(docs,), index_dir=tmp_path / "index"))
+    off = Retriever(engine.index, engine.embedder, params=replace(RankParams(), counted_noun_bonus=0.0))
+
+    def scores(retriever, question):
+        return {engine.index.chunks[h.row].text[:12]: h.score for h in retriever.search(question, 4).hits}
+
+    question = "How many streets did the Marlow Heath researchers look at?"
+    on, plain = scores(engine.retriever, question), scores(off, question)
+    floor = min(plain.values())
+    assert bonus > 0 and on["Between June"] == pytest.approx(plain["Between June"])
+    for name in ("The Marlow H", "The suburb o"):
+        assert on[name] - floor == pytest.approx((plain[name] - floor) * (1 - bonus))
+    other = "How many trees did the researchers plant?"
+    assert scores(engine.retriever, other) == pytest.approx(scores(off, other))

@@ -12,7 +12,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from qa.chunking import embedding_text, iter_chunks
+from qa.chunking import embedding_text, iter_chunks, lexical_text as passage_lexical_text, sentence_embedding_texts
 from qa.config import Settings
 from qa.documents import Chunk, Collection, Document
 from qa.embedding import Embedder
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 def lexical_text(doc: Document, chunk: Chunk, document_passages: int, title_max_passages: int) -> str:
     """What BM25 indexes for a passage: its heading trail (Markdown) and its text."""
-    return passage_text(doc.title, embedding_text(chunk), document_passages=document_passages,
+    return passage_text(doc.title, passage_lexical_text(chunk), document_passages=document_passages,
                         title_max_passages=title_max_passages)
 
 
@@ -218,7 +218,7 @@ def _embed(plan: _Plan, sentence_start: np.ndarray, embedder: Embedder, settings
         s0, s1 = int(sentence_start[row]), int(sentence_start[row + 1])
         if doc_row in plan.fresh_docs:
             embedding.add(0, row, embedding_text(chunk))
-            for s_row, text in zip(range(s0, s1), chunk.sentence_texts()):
+            for s_row, text in zip(range(s0, s1), sentence_embedding_texts(chunk)):
                 embedding.add(1, s_row, text)
         else:
             i = position.get(doc_row, 0)

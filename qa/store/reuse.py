@@ -8,7 +8,8 @@ import hashlib
 
 import numpy as np
 
-from qa.chunking import embedding_text
+from qa.chunking import embedding_text, sentence_embedding_texts
+from qa.tables import READ_FROM_STRUCTURE, is_table
 from qa.config import Settings
 from qa.documents import Chunk
 from qa.embedding import Embedder
@@ -19,6 +20,12 @@ from qa.store.manifest import stale_reason
 
 def document_key(doc) -> str:
     return f"{doc.collection}::{doc.source}"
+
+
+def _read_alike(previous: StoredIndex, chunk: Chunk) -> bool:
+    """Whether the previous index's model read `chunk` as this build's does: a table was read
+    as pipes before structure version `READ_FROM_STRUCTURE` (qa.tables), so its vectors go."""
+    return previous.manifest.get("structure_version", 0) >= READ_FROM_STRUCTURE or not is_table(chunk.text)
 
 
 def _text_key(text: str) -> bytes:
@@ -41,9 +48,11 @@ class _PreviousTexts:
         if self._rows is None:
             self._rows = {}
             for row, chunk in enumerate(self.index.chunks):  # read from disk once
+                if not _read_alike(self.index, chunk):
+                    continue
                 self._rows.setdefault(_text_key(embedding_text(chunk)), (0, row))
                 first = int(self.index.sentence_start[row])
-                for i, text in enumerate(chunk.sentence_texts()):
+                for i, text in enumerate(sentence_embedding_texts(chunk)):
                     self._rows.setdefault(_text_key(text), (1, first + i))
         found = self._rows.get(key)
         if found is None:
@@ -70,7 +79,7 @@ def _reusable_vectors(previous: StoredIndex | None, embedder: Embedder, settings
     sentence_start = np.asarray(previous.sentence_start)
     for row, doc in enumerate(previous.documents):
         rows = np.arange(groups[row], groups[row + 1])
-        if len(rows) == 0:
+        if len(rows) == 0 or not all(_read_alike(previous, chunks[r]) for r in rows):
             continue
         first = int(sentence_start[rows[0]])
         sent = slice(first, int(sentence_start[rows[-1] + 1]))
