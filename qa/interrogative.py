@@ -19,7 +19,7 @@ _ASKS = re.compile(r"\?[\"”’')\]]*\s*$")
 
 def is_interrogative(sentence: str) -> bool:
     """Whether the sentence ends with a question mark (closing quotes and brackets aside)."""
-    return _ASKS.search(sentence) is not None
+    return "?" in sentence and _ASKS.search(sentence) is not None  # the test first: most sentences tell
 
 
 def interrogative_mask(sentences: Sequence[str]) -> np.ndarray:

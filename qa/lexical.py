@@ -140,6 +140,29 @@ class LexicalIndex:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._retriever.get_scores(terms), dtype=np.float32)
 
+    def matches(self, query: str) -> tuple[np.ndarray, np.ndarray]:
+        """The passages holding a query term (ascending rows) and their BM25 scores: the
+        same float32 values as `scores` (each term's postings added in query order, as
+        bm25s does), in time proportional to the postings read, not to the passages."""
+        ids = [self._retriever.vocab_dict[t] for t in self.known_terms(tokenize([query])[0])]
+        matrix = self._retriever.scores
+        if not ids or self._retriever.nonoccurrence_array is not None:  # a variant scoring every passage
+            full = self.scores(query)
+            rows = np.flatnonzero(full)
+            return rows, full[rows]
+        # plain views of the memory-mapped arrays: numpy.memmap's slicing is Python code
+        indptr, indices, data = (np.asarray(matrix[k]).view(np.ndarray) for k in ("indptr", "indices", "data"))
+        spans = [(int(indptr[i]), int(indptr[i + 1])) for i in ids]
+        postings = np.sort(np.concatenate([indices[a:b] for a, b in spans]))
+        rows = postings[np.concatenate([[True], postings[1:] != postings[:-1]])] if len(postings) else postings
+        # zeros of a large size are mapped lazily: only the pages the postings touch are cleared
+        summed = np.zeros(self.size, dtype=np.dtype(self._retriever.dtype))
+        for a, b in spans:  # a term's postings name each passage once, so fancy adding is exact
+            summed[indices[a:b]] += data[a:b]
+        out = summed[rows]
+        keep = np.flatnonzero(out)
+        return rows[keep].astype(np.int64), out[keep].astype(np.float32)
+
     def ideal_score(self, query: str) -> float:
         """An upper bound of any passage's BM25 score for `query`: the sum of its terms' idf,
         the weight a term reaches as its count grows (bm25s scores Lucene's way, with no

@@ -8,6 +8,7 @@ a code, ...) that is not made of the question's own words.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -17,17 +18,26 @@ from qa.answer_types import span_kind
 from qa.params import SpanParams
 
 
+@lru_cache(maxsize=1024)
+def _asked(question: str) -> Asked | None:
+    """What `question` asks for (None: no kind the rules know); asked once per result of
+    the same question, and its dozen patterns cost more than the rest of a check."""
+    kind = span_kind(question)
+    return None if kind is None else Asked.of(question, kind)
+
+
 def sentences_holding_answer(question: str, sentences: Sequence[str], params: SpanParams) -> list[bool] | None:
     """Per sentence, whether it holds a span of the kind `question` asks for; None when the
     question asks for no kind the rules know."""
-    kind = span_kind(question)
-    if kind is None:
+    asked = _asked(question)
+    if asked is None:
         return None
-    asked = Asked.of(question, kind)
     out = []
     for sentence in sentences:
-        words = _Words.of(sentence, asked.stems)
-        out.append(any(not restates_question(c, words, params) for c in candidates(sentence, asked, params)))
+        found = candidates(sentence, asked, params)
+        # the words are read only for a sentence with candidates
+        words = _Words.of(sentence, asked.stems) if found else None
+        out.append(any(not restates_question(c, words, params) for c in found))
     return out
 
 

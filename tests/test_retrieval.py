@@ -115,6 +115,21 @@ def contract_index(tmp_path_factory, embedder):
     return index
 
 
+def test_bm25_candidates_come_from_the_postings_with_bm25s_scores(contract_index):
+    """Candidates are summed from the query terms' postings only (not a vector over every
+    passage): the passages and float32 scores must be bm25s's own, a repeated term included."""
+    lexical, everyone = contract_index.lexical, np.arange(contract_index.passages)
+    for query in ("Mars moons", "planet planet storm", "dog sheep milk", "zzz unknown", "the"):
+        full = lexical.scores(query)
+        rows, scores = lexical.matches(query)
+        assert rows.tolist() == np.flatnonzero(full).tolist()
+        assert scores.tolist() == full[rows].tolist()
+        assert contract_index.lexical_scores(query, everyone).tolist() == full.astype(np.float64).tolist()
+    rows, best = contract_index.lexical_candidates("Mars moons", contract_index.passages)
+    assert sorted(rows.tolist()) == everyone.tolist()  # passages scoring zero fill the list
+    assert best == float(lexical.scores("Mars moons").max()) > 0
+
+
 @pytest.mark.parametrize("fusion", FUSIONS)
 @pytest.mark.parametrize("mode", MODES)
 def test_ranking_contract(contract_index, embedder, mode, fusion):

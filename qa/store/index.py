@@ -138,25 +138,34 @@ class StoredIndex:
         return np.asarray(self.sentence_vectors[self.sentence_rows(row)])
 
     def lexical_candidates(self, query: str, depth: int) -> tuple[np.ndarray, float]:
-        scores = self._lexical_all(query)
-        n = len(scores)
+        matched, scores = self._lexical_matches(query)
+        n = self.passages
         if not n or depth <= 0:
             return np.zeros(0, dtype=np.int64), 0.0
-        matched = np.flatnonzero(scores)
+        best = float(scores.max()) if len(scores) else 0.0
         if depth < len(matched):  # only passages holding a query term: a few of a million
-            rows = matched[np.argpartition(-scores[matched], depth - 1)[:depth]]
-        else:  # every match, and passages with a zero score fill the list
-            rows = np.argpartition(-scores, depth - 1)[:depth] if depth < n else np.arange(n)
-        return rows.astype(np.int64), float(scores.max())
+            return matched[np.argpartition(-scores, depth - 1)[:depth]], best
+        # every match, and passages with a zero score fill the list (as bm25s' full vector ranks them)
+        full = np.zeros(n, dtype=np.float32)
+        full[matched] = scores
+        rows = np.argpartition(-full, depth - 1)[:depth] if depth < n else np.arange(n)
+        return rows.astype(np.int64), best
 
     def lexical_scores(self, query: str, rows: np.ndarray) -> np.ndarray:
-        return self._lexical_all(query)[rows].astype(np.float64)
+        matched, scores = self._lexical_matches(query)
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.zeros(len(rows), dtype=np.float64)
+        if len(matched):  # a row's score is where it sits among the matches, if it is one
+            at = np.minimum(np.searchsorted(matched, rows), len(matched) - 1)
+            found = matched[at] == rows
+            out[found] = scores[at[found]]
+        return out
 
-    def _lexical_all(self, query: str) -> np.ndarray:
-        # the last query's scores: the retriever asks for candidates, then for their scores
+    def _lexical_matches(self, query: str) -> tuple[np.ndarray, np.ndarray]:
+        # the last query's matches: the retriever asks for candidates, then for their scores
         last = self._last_lexical  # one read: another thread may replace it meanwhile
         if last[0] != query:
-            last = (query, self.lexical.scores(query))
+            last = (query, self.lexical.matches(query))
             self._last_lexical = last
         return last[1]
 

@@ -96,6 +96,7 @@ class SqlitePassages:
         self._connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
         self._lock = threading.Lock()
         self.documents, self.document_chars, self.first_block = self._read_documents()
+        self._first_block = self.first_block.tolist()  # Python ints: read per candidate
         self.size = int(self._query("SELECT COUNT(*) FROM passages")[0][0])
 
     def _query(self, sql: str, parameters: Sequence = ()) -> list[tuple]:
@@ -122,19 +123,22 @@ class SqlitePassages:
         found: dict[int, tuple] = {}
         for part in _parts(sorted(set(wanted))):
             marks = ",".join("?" * len(part))
-            for record in self._query(f"SELECT row, doc, paragraph, start, stop, sentences, prose, context "
-                                      f"FROM passages WHERE row IN ({marks})", part):
-                found[record[0]] = record
-        texts = self._texts([found[r] for r in wanted])
-        return [Chunk(self.documents[doc].source, paragraph, start, stop, text,
-                      tuple(tuple(s) for s in json.loads(sentences)), bool(prose), context)
-                for (_, doc, paragraph, start, stop, sentences, prose, context), text
-                in zip((found[r] for r in wanted), texts)]
+            found.update((record[0], record) for record in self._query(
+                f"SELECT row, doc, paragraph, start, stop, sentences, prose, context FROM passages "
+                f"WHERE row IN ({marks})", part))
+        records = [found[r] for r in wanted]
+        # one JSON parse for every passage's sentence offsets (a call per passage costs more)
+        offsets = json.loads(f"[{','.join(record[5] for record in records)}]")
+        documents = self.documents
+        return [Chunk(documents[doc].source, paragraph, start, stop, text, tuple(map(tuple, spans)), bool(prose),
+                      context)
+                for (_, doc, paragraph, start, stop, _, prose, context), text, spans
+                in zip(records, self._texts(records), offsets)]
 
     def _texts(self, records: Sequence[tuple]) -> list[str]:
         """Each passage's text, cut from the blocks of its document it spans."""
-        size = self.block_chars
-        spans = [(int(self.first_block[doc]) + start // size, int(self.first_block[doc]) + max(start, stop - 1) // size)
+        size, first = self.block_chars, self._first_block
+        spans = [(first[doc] + start // size, first[doc] + max(start, stop - 1) // size)
                  for _, doc, _, start, stop, *_ in records]
         ids = sorted({b for lo, hi in spans for b in range(lo, hi + 1)})
         blocks: dict[int, str] = {}
@@ -143,8 +147,9 @@ class SqlitePassages:
             blocks.update(self._query(f"SELECT id, text FROM blocks WHERE id IN ({marks})", part))
         out = []
         for (lo, hi), (_, doc, _, start, stop, *_) in zip(spans, records):
-            offset = (lo - int(self.first_block[doc])) * size
-            out.append("".join(blocks.get(b, "") for b in range(lo, hi + 1))[start - offset : stop - offset])
+            offset = (lo - first[doc]) * size
+            text = blocks.get(lo, "") if lo == hi else "".join(blocks.get(b, "") for b in range(lo, hi + 1))
+            out.append(text[start - offset : stop - offset])
         return out
 
     def all(self) -> list[Chunk]:
