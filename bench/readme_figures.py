@@ -299,7 +299,8 @@ BLOCKS: dict[str, Callable[[Context], str]] = {
     "beir": block_beir,
     "retrieval": command_block(["bench/retrieval.py"], timeout=5400),
     "fusion": command_block(["bench/fusion.py"], timeout=5400),
-    "answerable": command_block(["bench/fit_answerability.py", "--C", "10", "--weight", "1.5"], timeout=1800),
+    "answerable": command_block(["bench/fit_answerability.py", "--C", "10", "--weight", "1.5", "--threshold", "0.45"],
+                                timeout=1800),
 }
 RUNTIME = "runtime"  # written after a full run: how long it took
 

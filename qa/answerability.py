@@ -15,6 +15,18 @@ logistic model over them (weights in `Settings.answerability`).
 - missing_max: IDF of the most telling question term the top passage lacks, over the
   highest IDF the collection can give (an on-topic question about something the documents
   do not say: the treasurer, the price in decibels).
+
+The last three split the question's terms in two: those naming the top passage's document
+(words of its title or file name: "Brightwell", "dishwasher" in "How loud is the Brightwell
+DW-450 dishwasher in decibels?") and the rest, which say what is asked about it. A question
+about a document's subject matches its passages on the name alone; whether the answer is
+there shows in the rest ("loud", "decibel"):
+
+- focus: share of the IDF weight of the terms that do not name the document which the top
+  passage (with its headings) holds; 1 when every term names it;
+- focus_sentence: the same share in the highlighted sentence;
+- named: share of the question's IDF weight that names the document (how much of the
+  match the name alone explains).
 """
 
 from __future__ import annotations
@@ -22,13 +34,16 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import astuple, dataclass, fields
+from pathlib import PurePosixPath
 from typing import Mapping
 
 from qa.answer_types import AnswerType, holds
+from qa.lexical import tokenize
 from qa.params import AnswerabilityParams
 
 _WHO = re.compile(r"^\W*(who|whom|whose)\b", re.I)
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
+_SEPARATORS = re.compile(r"[_.\-/\\]+")
 
 
 @dataclass(frozen=True)
@@ -44,6 +59,9 @@ class Evidence:
     sentence_coverage: float
     sentence_type_missing: float
     missing_max: float
+    focus: float
+    focus_sentence: float
+    named: float
 
     def as_dict(self) -> dict[str, float]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -52,10 +70,17 @@ class Evidence:
 FEATURES = tuple(f.name for f in fields(Evidence))
 
 
-def weighted_share(weights: Mapping[str, float], present) -> float:
-    """Share of the total of `weights` whose keys are in `present` (0 when there is none)."""
+def weighted_share(weights: Mapping[str, float], present, empty: float = 0.0) -> float:
+    """Share of the total of `weights` whose keys are in `present` (`empty` when there is none)."""
     total = sum(weights.values())
-    return sum(w for t, w in weights.items() if t in present) / total if total > 0 else 0.0
+    return sum(w for t, w in weights.items() if t in present) / total if total > 0 else empty
+
+
+def name_terms(title: str, source: str) -> frozenset[str]:
+    """Stemmed terms naming a document: its title's and its file name's (without folders or
+    extension: `kestrel-ford.html`, `Frederic_Chopin.txt`)."""
+    stem = PurePosixPath(source.replace("\\", "/")).stem
+    return frozenset(tokenize([f"{title}\n{_SEPARATORS.sub(' ', stem)}"])[0])
 
 
 def probability(evidence: Evidence, params: AnswerabilityParams) -> float:
@@ -96,6 +121,7 @@ class Reading:
     sentence_terms: frozenset[str]
     type_missing: bool  # the question asks for a kind of answer the passage does not hold
     sentence_type_missing: bool
+    name_terms: frozenset[str] = frozenset()  # stemmed terms of its document's title and file name
 
 
 def measure(hits, reading: Reading, terms: Mapping[str, float], known: set[str], max_idf: float) -> Evidence:
@@ -110,7 +136,11 @@ def measure(hits, reading: Reading, terms: Mapping[str, float], known: set[str],
     """
     margin = hits[0].score - hits[1].score if len(hits) > 1 else 1.0
     missing = [w for t, w in terms.items() if t not in reading.top_terms]
+    rest = {t: w for t, w in terms.items() if t not in reading.name_terms}
     return Evidence(hits[0].best_sentence, hits[0].dense, weighted_share(terms, reading.top_terms),
                     weighted_share(terms, known), float(reading.type_missing), max(0.0, min(1.0, margin)),
                     weighted_share(terms, reading.sentence_terms), float(reading.sentence_type_missing),
-                    max(missing, default=0.0) / max_idf if max_idf > 0 else 0.0)
+                    max(missing, default=0.0) / max_idf if max_idf > 0 else 0.0,
+                    weighted_share(rest, reading.top_terms, empty=1.0),
+                    weighted_share(rest, reading.sentence_terms, empty=1.0),
+                    weighted_share(terms, reading.name_terms))

@@ -16,7 +16,8 @@ import numpy as np
 
 from qa import changes, exclusions
 from qa.answer_span import find_answer
-from qa.answerability import Reading, is_heading_only, measure, probability, sentence_lacks_answer
+from qa.answerability import (Reading, is_heading_only, measure, name_terms, probability,
+                              sentence_lacks_answer)
 from qa.answers import Answer, Result
 from qa.changes import AddReport
 from qa.config import Settings
@@ -392,11 +393,12 @@ class Engine:
 
     @staticmethod
     def _reading(question: str, wanted, chunk, result: Result, flat: list[list[str]]) -> Reading:
-        """What the top passage holds: its terms (with its headings') and its highlight's."""
+        """What the top passage holds: its terms (with its headings'), its highlight's and
+        the terms naming its document."""
         top = frozenset().union(*(set(t) for t in flat[: len(chunk.sentences)]), *tokenize([chunk.context]))
         sentence = result.highlights[0].text if result.highlights else ""
         return Reading(top, sentence, frozenset(tokenize([sentence])[0]), not holds(chunk.text, wanted),
-                       sentence_lacks_answer(sentence, question, wanted))
+                       sentence_lacks_answer(sentence, question, wanted), name_terms(result.title, result.source))
 
     def _with_answer_span(self, question: str, top: Result) -> Result:
         """The top result with the answer itself marked inside its first highlight, when

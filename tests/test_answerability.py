@@ -9,7 +9,8 @@ from dataclasses import fields
 import pytest
 
 from conftest import write_docs
-from qa.answerability import Evidence, FEATURES, is_heading_only, probability, sentence_lacks_answer
+from qa.answerability import (Evidence, FEATURES, is_heading_only, name_terms, probability,
+                              sentence_lacks_answer)
 from qa.config import Settings
 from qa.engine import Engine
 from qa.language import looks_english
@@ -37,9 +38,29 @@ def test_the_confidence_is_the_fitted_model_of_the_evidence():
     zero = Evidence(*([0.0] * len(FEATURES)))
     assert probability(zero, params) == pytest.approx(1 / (1 + 2.718281828459045 ** -params.bias))
     assert set(FEATURES) <= {f.name for f in fields(AnswerabilityParams)}
-    strong = Evidence(0.9, 0.9, 1.0, 1.0, 0.0, 0.5, 1.0, 0.0, 0.0)
-    weak = Evidence(0.1, 0.1, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0)
+    strong = Evidence(0.9, 0.9, 1.0, 1.0, 0.0, 0.5, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0)
+    weak = Evidence(0.1, 0.1, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0)
     assert probability(strong, params) > 0.9 > 0.1 > probability(weak, params)
+
+
+def test_a_document_is_named_by_its_title_and_file_name():
+    assert name_terms("Kestrel Ford", "towns/kestrel-ford.html") == {"kestrel", "ford"}
+    assert name_terms("WORKING FROM HOME", "northbeam-hybrid-work-policy.txt") >= {"northbeam", "hybrid", "polici"}
+    assert name_terms("Chopin", "Frederic_Chopin.txt") == {"freder", "chopin"}
+
+
+def test_the_terms_naming_the_document_are_set_apart_from_what_is_asked(tmp_path, embedder):
+    docs = write_docs(tmp_path / "docs", {"kestrel-ford.txt": (
+        "Kestrel Ford is a market town on the River Tarrow.\n\n"
+        "A stone bridge replaced the ford in 1583. It was paid for by the merchant Thomas Ellery.\n")})
+    engine = Engine.open(Settings(docs=(docs,), index_dir=tmp_path / "index"))
+    found = engine.ask("Who paid for the stone bridge at Kestrel Ford?").evidence
+    assert found.named > 0 and found.focus == 1.0  # paid, stone, bridge: all in the passage
+    assert found.focus_sentence < 1.0  # the highlight names the payer, not the bridge
+    absent = engine.ask("Who is the treasurer of Kestrel Ford?").evidence
+    assert absent.named > 0 and absent.focus == 0.0 == absent.focus_sentence  # "treasurer" is nowhere
+    unnamed = engine.ask("When was the stone bridge built?").evidence
+    assert unnamed.named == 0.0 and unnamed.focus == unnamed.coverage
 
 
 def test_a_who_question_wants_a_name_the_question_does_not_have():

@@ -1,7 +1,9 @@
 """Quality floor on data/eval/mixed: 12 everyday documents (HTML with site chrome, PDFs with
 running headers and page footers, Markdown, plain text) and 64 questions. The floors sit a
 little under the measured figures (docs/evaluation.md: Hit@1 0.833, Hit@3 0.938, highlight
-0.771, 6/16 unanswerable and 0/48 answerable flagged)."""
+0.771, 11/16 unanswerable and 2/48 answerable flagged). The answerable floor went from 1 to 2
+with the focus features (issue 12 item 4): the refit flags 5 more unanswerable questions for
+2 answerable ones, one of them answered by a wrong passage."""
 
 from __future__ import annotations
 
@@ -30,10 +32,22 @@ def test_mixed_set_meets_its_floor(mixed_engine):
     assert report.questions == 64
     assert report.hit_at_1 >= 0.81 and report.hit_at_3 >= 0.92
     assert report.highlight_accuracy >= 0.75
-    assert report.unanswerable_flagged >= 5 and report.answerable_flagged <= 1
+    assert report.unanswerable_flagged >= 10 and report.answerable_flagged <= 2
     types = json.loads((MIXED / "question_types.json").read_text(encoding="utf-8"))
     codes = [o for o in report.outcomes if types[o.id]["type"] == "code"]
     assert len(codes) == 4 and all(o.hit_rank == 1 and o.highlight_hit for o in codes)
+
+
+@pytest.mark.slow
+def test_a_question_about_a_document_is_answered_by_what_it_asks_not_by_the_name(mixed_engine):
+    """"Brightwell", "dishwasher" name the manual (its title and file name); "loud" and
+    "decibel" are what is asked, and no passage holds them."""
+    absent = mixed_engine.ask("How loud is the Brightwell DW-450 dishwasher in decibels?")
+    assert absent.evidence.named > 0.3 and absent.evidence.focus == 0.0 == absent.evidence.focus_sentence
+    assert not absent.answerable
+    present = mixed_engine.ask("How long is the guarantee on the Brightwell dishwasher?")
+    assert present.evidence.named > 0.3 and present.evidence.focus == 1.0 == present.evidence.focus_sentence
+    assert present.answerable
 
 
 @pytest.mark.slow
