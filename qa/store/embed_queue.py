@@ -73,6 +73,8 @@ class EmbeddingQueue:
             if sentence_key in self.seen:  # e.g. a one-sentence passage: the passage's own vector
                 self.copies.append((1, s_row, *self.seen[sentence_key]))
                 self._count(1, 1)
+                if self.bar is not None:
+                    self.bar.update(1)
             else:
                 self.seen[sentence_key] = (1, s_row)
                 pooled.append((s_row, *span, sentence))

@@ -4,7 +4,6 @@ no longer matches (`stale_reason`). The manifest checksums itself and every file
 from __future__ import annotations
 
 import dataclasses
-
 import hashlib
 import json
 import platform
