@@ -1,6 +1,7 @@
 """Build speed against the model's raw encode speed, measured in the same run.
 
-    python bench/build_speed.py [--passages 2000] [--onnx] [--json]
+    python bench/build_speed.py [--passages 2000] [--onnx] [--json] [--sentence-vectors pooled]
+                                [--docs FOLDER] [--scratch DIR]
 
 The collection is `--passages` paragraphs of one to three real sentences (see
 bench/ray_build.py). The build runs through the real store code (`build_index` and
@@ -8,12 +9,15 @@ bench/ray_build.py). The build runs through the real store code (`build_index` a
 the raw rate is the same texts encoded again in one call, the model's best case. A row is one
 text the model embedded (a passage or a sentence). With `--onnx` the same texts are also
 encoded by the model exported to ONNX Runtime, in fp32 and with int8 dynamic quantisation,
-with the cosine of each vector to the torch model's.
+with the cosine of each vector to the torch model's. With `--sentence-vectors pooled` the
+build pools sentence vectors from its passages' token embeddings (StoreParams.sentence_vectors)
+and a row is a passage or a sentence encoded on its own; compare `build_seconds` across runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
@@ -30,6 +34,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from qa.config import Settings  # noqa: E402
 from qa.evaluation.harness import format_table  # noqa: E402
+from qa.params import SENTENCE_VECTORS  # noqa: E402
 from ray_build import write_collection  # noqa: E402
 
 SCRATCH = ROOT / ".cache" / "bench" / "build-speed"
@@ -49,13 +54,18 @@ class RecordingEmbedder:
         self.texts.extend(texts)
         return self._embedder.encode_documents(texts, progress)
 
+    def encode_pooled(self, texts, spans):
+        self.texts.extend(texts)  # passages; their pooled sentences cost no model call
+        return self._embedder.encode_pooled(texts, spans)
 
-def timed_build(docs: Path, index_dir: Path, embedder) -> float:
+
+def timed_build(docs: Path, index_dir: Path, embedder, store=None) -> float:
     from qa.documents import load_collection
     from qa.store import build_index, save_index
 
     shutil.rmtree(index_dir, ignore_errors=True)
     settings = Settings(docs=(docs,), index_dir=index_dir)
+    settings = settings.replace(store=store) if store is not None else settings
     started = time.perf_counter()
     index, _ = build_index([load_collection(docs)], embedder, settings)
     save_index(index, index_dir)
@@ -95,18 +105,39 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--passages", type=int, default=2000)
     parser.add_argument("--onnx", action="store_true", help="also time the ONNX fp32 and int8 encoders")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--sentence-vectors", choices=SENTENCE_VECTORS, default=None,
+                        help="StoreParams.sentence_vectors for the build (default: the shipped one)")
+    parser.add_argument("--centring", type=float, default=None, help="StoreParams.sentence_centring")
+    parser.add_argument("--scratch", type=Path, default=SCRATCH, help="generated documents and the index")
+    parser.add_argument("--build-only", action="store_true", help="time the build alone (no raw encode)")
+    parser.add_argument("--docs", type=Path, default=None, help="build this folder instead of generated passages")
     args = parser.parse_args(argv)
 
     from qa.embedding import load_embedder, resolve_model_path
 
     settings = Settings()
     embedder = load_embedder(settings.model, settings.device)
-    docs = SCRATCH / f"docs-{args.passages}"
-    shutil.rmtree(docs, ignore_errors=True)
-    write_collection(docs, args.passages)
+    docs = args.docs or args.scratch / f"docs-{args.passages}"
+    if args.docs is None:
+        shutil.rmtree(docs, ignore_errors=True)
+        write_collection(docs, args.passages)
+    store = settings.store
+    if args.sentence_vectors is not None:
+        store = dataclasses.replace(store, sentence_vectors=args.sentence_vectors)
+    if args.centring is not None:
+        store = dataclasses.replace(store, sentence_centring=args.centring)
+    load_before = os.getloadavg()[0]
     recorder = RecordingEmbedder(embedder)
-    build_s = timed_build(docs, SCRATCH / "index", recorder)
+    index_dir = args.scratch / f"index-{os.getpid()}"
+    build_s = timed_build(docs, index_dir, recorder, store)
+    shutil.rmtree(index_dir, ignore_errors=True)
     texts = recorder.texts
+    if args.build_only:
+        print(json.dumps({"docs": str(docs), "sentence_vectors": store.sentence_vectors,
+                          "sentence_centring": store.sentence_centring, "rows": len(texts),
+                          "build_seconds": round(build_s, 2), "load_average_before": round(load_before, 2),
+                          "load_average": round(os.getloadavg()[0], 2)}))
+        return 0
     reference, raw_s = timed_encode(embedder.encode_documents, texts)
     rows = [
         {"backend": "torch raw encode (baseline)", "rows": len(texts), "seconds": round(raw_s, 2),
@@ -116,8 +147,11 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if args.onnx:
         rows += onnx_rows(texts, reference, resolve_model_path(settings.model), embedder.name)
-    result = {"passages": args.passages, "rows": len(texts), "build_share_of_raw": round(raw_s / build_s, 3),
-              "load_average": round(os.getloadavg()[0], 2), "backends": rows}
+    result = {"passages": args.passages, "docs": str(docs), "sentence_vectors": store.sentence_vectors,
+              "sentence_centring": store.sentence_centring, "rows": len(texts),
+              "build_seconds": round(build_s, 2), "build_share_of_raw": round(raw_s / build_s, 3),
+              "load_average_before": round(load_before, 2), "load_average": round(os.getloadavg()[0], 2),
+              "backends": rows}
     if args.json:
         print(json.dumps(result))
     else:

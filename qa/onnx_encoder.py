@@ -93,7 +93,12 @@ class OnnxEncoder:
         return self._run(encodings, min(self.max_tokens, max(len(e.ids) for e in encodings)))
 
     def _run(self, encodings: Sequence, length: int) -> np.ndarray:
-        """One session run over tokenised texts padded to `length` tokens (longer ones are cut)."""
+        """One session run over tokenised texts padded to `length` tokens (longer ones are cut),
+        mean-pooled and normalised."""
+        return self._pool(*self._hidden(encodings, length))
+
+    def _hidden(self, encodings: Sequence, length: int) -> tuple[np.ndarray, np.ndarray]:
+        """Token embeddings and attention mask of one session run."""
         ids = np.zeros((len(encodings), length), dtype=np.int64)
         types = np.zeros_like(ids)
         mask = np.zeros_like(ids)
@@ -103,6 +108,10 @@ class OnnxEncoder:
             if len(e.ids) > length:  # cut like the model: keep the closing [SEP]
                 ids[i, n - 1] = e.ids[-1]
         hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})[0]
+        return hidden, mask
+
+    @staticmethod
+    def _pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
@@ -133,6 +142,24 @@ class OnnxEncoder:
             rows = order[start:start + batch_size]
             out[rows] = self._encode_one_batch([texts[i] for i in rows])
         return out
+
+    def encode_pooled(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
+                      batch_size: int = 64):
+        """As `SentenceTransformerEmbedder.encode_pooled`: passage vectors, and each text's
+        sentence spans pooled from the same run's token embeddings (texts in the given order)."""
+        from qa.span_pooling import pool_spans
+
+        passages = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        pooled = []
+        for first in range(0, len(texts), batch_size):
+            encodings = [self._tokenizer.encode(t) for t in texts[first:first + batch_size]]
+            hidden, mask = self._hidden(encodings, min(self.max_tokens, max(len(e.ids) for e in encodings)))
+            passages[first:first + len(encodings)] = self._pool(hidden, mask)
+            for i, e in enumerate(encodings):
+                n = int(mask[i].sum())
+                offsets = list(e.offsets[:n - 1]) + [(0, 0)]  # a cut text keeps its closing [SEP]
+                pooled.append(pool_spans(hidden[i, :n], offsets, spans[first + i], len(e.ids) > n))
+        return passages, pooled
 
     def count_tokens(self, text: str) -> int:
         """Word pieces of `text` including the two special tokens."""

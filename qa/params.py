@@ -165,6 +165,9 @@ class SpanParams:
     max_asked_share: float = 0.5
 
 
+SENTENCE_VECTORS = ("encoded", "pooled")
+
+
 @dataclass(frozen=True)
 class StoreParams:
     """How the FAISS folder store lays out and searches a large collection (qa.store).
@@ -190,6 +193,17 @@ class StoreParams:
         search_threads: FAISS threads a loaded store searches with (set for the process when
             it loads): one question's search is small, and on 2 busy cores more threads only
             wait on each other (10k passages, load average 14: 41 ms with 2, 7 ms with 1).
+        sentence_vectors: how a build gets sentence vectors (the best-sentence score and the
+            highlight): "encoded", each sentence on its own, or "pooled", the mean of its
+            passage's token embeddings over the sentence (qa.span_pooling; no model call of
+            its own). Recorded in the manifest: changing it rebuilds.
+        sentence_centring: a pooled sentence vector less this much of its passage's vector
+            (then normalised): pooled tokens carry their whole passage's context, so the
+            sentences of a passage look alike unless what they share is taken out. On the
+            seeds and SQuAD passages a pooled sentence is nearest its own encoded vector among
+            its passage's sentences for 1120 of 1274 sentences uncentred, 1228 at 0.3 and 1264
+            at 0.5 (mean cosine to the encoded vector 0.79, 0.80, 0.78); bench/quality.py
+            prefers 0.5 to 0.3 (docs/architecture.md, "Pooled sentence vectors").
     """
 
     approximate_from: int = 50_000
@@ -199,3 +213,9 @@ class StoreParams:
     recall_sample: int = 200
     text_block_chars: int = 1024
     search_threads: int = 1
+    sentence_vectors: str = "encoded"
+    sentence_centring: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.sentence_vectors not in SENTENCE_VECTORS:
+            raise ValueError(f"store.sentence_vectors {self.sentence_vectors!r}: use one of {', '.join(SENTENCE_VECTORS)}")

@@ -153,7 +153,9 @@ def build_index(
     dense, dense_record = build_dense(passage_vectors, settings.store, max(settings.rank.candidates, 10))
     report = _report(collections, plan, previous, embedded, int(sentence_start[-1]), time.perf_counter() - started)
     store = {"text_block_chars": settings.store.text_block_chars, "flags": list(FLAG_COLUMNS),
-             "sentence_dtype": np.dtype(SENTENCE_DTYPE).name, "dense": dense_record}
+             "sentence_dtype": np.dtype(SENTENCE_DTYPE).name, "dense": dense_record,
+             "sentence_vectors": settings.store.sentence_vectors,
+             "sentence_centring": settings.store.sentence_centring}
     manifest = build_manifest(collections, plan.documents, chunk_doc, embedder, settings, report, store)
     records = MemoryPassages(plan.documents, plan.chunks)
     return StoredIndex(tuple(plan.documents), records, arrays, lexical, manifest, dense), report
@@ -209,14 +211,18 @@ def _embed(plan: _Plan, sentence_start: np.ndarray, embedder: Embedder, settings
                             if d in plan.fresh_docs]).tolist() if chunk_doc else []
     watched = WatchedCounts(watch, fresh_ends, len(plan.documents), len(chunks), total) if watch is not None else None
     embedding = EmbeddingQueue(embedder, (passage_vectors, sentence_vectors), progress, total,
-                           _PreviousTexts(previous) if texts_reusable else None, watched)
+                           _PreviousTexts(previous) if texts_reusable else None, watched,
+                           settings.store.sentence_centring)
     if watched is not None:
         watched.publish()
+    pool = pooled_sentences(embedder, settings)
     position: dict[int, int] = {}  # reused document row -> next passage within it
     for row, chunk in enumerate(chunks):
         doc_row = chunk_doc[row]
         s0, s1 = int(sentence_start[row]), int(sentence_start[row + 1])
-        if doc_row in plan.fresh_docs:
+        if doc_row in plan.fresh_docs and pool and not chunk.context:
+            embedding.add_pooled(row, chunk.text, s0, chunk.sentences, chunk.sentence_texts())
+        elif doc_row in plan.fresh_docs:  # a heading trail shifts the text: its sentences are encoded
             embedding.add(0, row, embedding_text(chunk))
             for s_row, text in zip(range(s0, s1), sentence_embedding_texts(chunk)):
                 embedding.add(1, s_row, text)
@@ -229,6 +235,13 @@ def _embed(plan: _Plan, sentence_start: np.ndarray, embedder: Embedder, settings
     embedding.finish()
     plan.reused.clear()
     return passage_vectors, sentence_vectors, embedding.fresh[0]
+
+
+def pooled_sentences(embedder: Embedder, settings: Settings) -> bool:
+    """Whether sentence vectors come from their passage's token embeddings (`StoreParams.
+    sentence_vectors`); an embedder without token outputs (a Ray cluster) encodes them."""
+    return (settings.store.sentence_vectors == "pooled" and hasattr(embedder, "encode_pooled")
+            and not hasattr(embedder, "iter_encoded"))
 
 
 def _report(collections: Sequence[Collection], plan: _Plan, previous: StoredIndex | None, embedded: int,

@@ -3,6 +3,7 @@ no longer matches (`stale_reason`). The manifest checksums itself and every file
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import platform
@@ -82,6 +83,12 @@ def build_manifest(collections, documents, chunk_doc, embedder, settings, report
     }
 
 
+def _sentence_choice(store: dict[str, Any]) -> tuple:
+    """How sentence vectors were made (older indexes encoded them; centring applies to pooled)."""
+    mode = store.get("sentence_vectors", "encoded")
+    return (mode, store.get("sentence_centring", 0.0) if mode == "pooled" else 0.0)
+
+
 def stale_reason(
     manifest: dict[str, Any],
     embedder: Embedder,
@@ -98,6 +105,9 @@ def stale_reason(
         return f"index format {manifest.get('format_version')} is not {FORMAT_VERSION}"
     if manifest.get("model") != embedder.name or manifest.get("dimension") != embedder.dimension:
         return f"model changed ({manifest.get('model')} -> {embedder.name})"
+    built = _sentence_choice(manifest.get("store", {}))
+    if built != _sentence_choice(dataclasses.asdict(settings.store)):
+        return f"sentence vectors changed ({built[0]} -> {settings.store.sentence_vectors})"
     if model_only:
         return None
     if manifest.get("settings") != settings.index_settings() or manifest.get("chunker_version") != CHUNKER_VERSION:
