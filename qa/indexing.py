@@ -186,7 +186,7 @@ def same_folder(a: Path, b: Path) -> bool:
 def refresh(engine: "Engine", watch: BuildWatch) -> BuildReport | None:
     """Bring what `engine` serves up to date with its folders: load the model on first use,
     serve a usable previous index at once, then (re)build and swap the new index in."""
-    from qa.engine import document_embedder, open_index, query_embedder
+    from qa.opening import document_embedder, open_index, query_embedder
     from qa.embedding import load_embedder
 
     settings = engine.settings

@@ -14,7 +14,8 @@ from qa.distributed.qdrant_schema import CollectionNames, QdrantUnavailableError
 from qa.distributed.qdrant_store import QdrantStore
 from qa.distributed.qdrant_write import SyncReport, sync_index
 from qa.embedding import load_embedder, model_name
-from qa.engine import Engine, query_embedder
+from qa.engine import Engine
+from qa.opening import query_embedder
 
 
 def qdrant_names(settings: Settings) -> CollectionNames:

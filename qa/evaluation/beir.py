@@ -17,7 +17,7 @@ from typing import Any, Sequence
 from qa.config import Settings
 from qa.documents import Collection, Document, content_hash
 from qa.embedding import load_embedder
-from qa.engine import open_index
+from qa.opening import open_index
 from qa.errors import CollectionError
 from qa.evaluation.metrics import mean, mrr_at, ndcg_at, percentile, recall_at
 from qa.retrieval import Retriever
