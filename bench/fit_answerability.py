@@ -34,20 +34,27 @@ sys.path.insert(0, str(ROOT))
 from bench.quality import SETS, question_sets  # noqa: E402
 from qa.answerability import FEATURES  # noqa: E402
 from qa.config import load_settings  # noqa: E402
+from qa.params import AnswerabilityParams  # noqa: E402
 from qa.evaluation.harness import evaluate_set  # noqa: E402
+
+
+# The fitting choices behind the shipped AnswerabilityParams (chosen by --sweep, held out).
+SHIPPED_C = 10.0
+SHIPPED_WEIGHT = 1.5
+
+
+def arrays(report) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A set's features (n, f), answerable labels (n,) and top passage right (n,)."""
+    x = np.array([o.features for o in report.outcomes], dtype=np.float64)
+    y = np.array([o.answerable for o in report.outcomes], dtype=bool)
+    right = np.array([o.hit_rank == 1 for o in report.outcomes], dtype=bool)
+    return x, y, right
 
 
 def collect(names, scratch: Path) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Per set: features (n, f), answerable labels (n,), top passage right (n,)."""
     settings = load_settings()
-    out = {}
-    for qset in question_sets(names, ()):
-        report = evaluate_set(settings, qset, scratch)
-        x = np.array([o.features for o in report.outcomes], dtype=np.float64)
-        y = np.array([o.answerable for o in report.outcomes], dtype=bool)
-        right = np.array([o.hit_rank == 1 for o in report.outcomes], dtype=bool)
-        out[qset.name] = (x, y, right)
-    return out
+    return {qset.name: arrays(evaluate_set(settings, qset, scratch)) for qset in question_sets(names, ())}
 
 
 def fit(x: np.ndarray, y: np.ndarray, c: float, weight: float = 2.0):
@@ -119,9 +126,9 @@ def reliability(data, probs) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--set", nargs="*", choices=sorted(SETS), default=list(SETS))
-    parser.add_argument("--C", type=float, default=10.0, help="inverse L2 strength of the regression")
-    parser.add_argument("--weight", type=float, default=1.5, help="weight of an unanswerable question")
-    parser.add_argument("--threshold", type=float, default=0.45, help="answerable when the probability reaches it")
+    parser.add_argument("--C", type=float, default=SHIPPED_C, help="inverse L2 strength of the regression")
+    parser.add_argument("--weight", type=float, default=SHIPPED_WEIGHT, help="weight of an unanswerable question")
+    parser.add_argument("--threshold", type=float, default=AnswerabilityParams().threshold, help="answerable when the probability reaches it")
     parser.add_argument("--sweep", action="store_true", help="choose C, weight and threshold held out")
     parser.add_argument("--reuse", action="store_true", help="reuse the features of the last run")
     parser.add_argument("--scratch", type=Path, default=ROOT / ".cache" / "quality")

@@ -1,7 +1,7 @@
 """Answer quality on every question set, dev and held-out side by side, through the real engine.
 
     python bench/quality.py [--held-out NAME ...] [--beir DIR] [--json] [--set NAME ...]
-                            [--param rank.heading_bonus=0.4 ...]
+                            [--param rank.heading_bonus=0.4 ...] [--cross-validate]
 
 Each set's collection is indexed under `.cache/quality/` (reused while the documents and
 settings match) and every question is asked through `Engine.ask`, one at a time. Printed per
@@ -9,6 +9,8 @@ set: Hit@1, Hit@3, highlight accuracy, unanswerable flagged and answerable flagg
 the set was used to fit the reported configuration ("dev") or only reported ("held-out"; see
 docs/evaluation.md for what was fitted on what). With `--beir DIR` the SciFact train split
 (or any BEIR folder) is scored too (nDCG@10), from the cached corpus index under `.cache/beir`.
+With `--cross-validate` each set also gets the answerable verdict of a model fitted on the
+other sets only (leave one set out): held-out beside in-sample, from the same run.
 """
 
 from __future__ import annotations
@@ -88,16 +90,30 @@ def beir_row(folder: Path, settings, held_out, cache_root: Path = ROOT / ".cache
             "ndcg_at_10": round(report.ndcg_at_10, 4), "recall_at_100": round(report.recall_at_100, 4)}
 
 
+def held_out_verdicts(reports: dict[str, QuestionsReport], threshold: float) -> dict[str, tuple[int, int]]:
+    """Per set, (unanswerable flagged, answerable flagged) by an answerable model fitted on the
+    other sets only (bench/fit_answerability.py's choices), so the verdict never saw the set."""
+    from bench.fit_answerability import SHIPPED_C, SHIPPED_WEIGHT, arrays, flagged, leave_one_set_out
+
+    data = {name: arrays(report) for name, report in reports.items()}
+    probs = leave_one_set_out(data, SHIPPED_C, SHIPPED_WEIGHT)
+    return {name: flagged(y, probs[name], threshold) for name, (_, y, _) in data.items()}
+
+
 def format_rows(rows: list[dict]) -> str:
+    held = any("held_out_unanswerable_flagged" in r for r in rows)
     table = [["set", "role", "questions", "Hit@1", "Hit@3", "highlight", "unanswerable flagged",
-              "answerable flagged", "nDCG@10"]]
+              "answerable flagged", *(["held out: unanswerable", "answerable"] if held else []), "nDCG@10"]]
     for r in rows:
         if "ndcg_at_10" in r:
-            table.append([r["set"], r["role"], str(r["questions"]), "", "", "", "", "", f"{r['ndcg_at_10']:.4f}"])
+            table.append([r["set"], r["role"], str(r["questions"]), "", "", "", "", "", *(["", ""] if held else []),
+                          f"{r['ndcg_at_10']:.4f}"])
             continue
+        verdict = ([f"{r['held_out_unanswerable_flagged']}/{r['unanswerable']}",
+                    f"{r['held_out_answerable_flagged']}/{r['answerable']}"] if held else [])
         table.append([r["set"], r["role"], str(r["questions"]), f"{r['hit_at_1']:.3f}", f"{r['hit_at_3']:.3f}",
                       f"{r['highlight']:.3f}", f"{r['unanswerable_flagged']}/{r['unanswerable']}",
-                      f"{r['answerable_flagged']}/{r['answerable']}", ""])
+                      f"{r['answerable_flagged']}/{r['answerable']}", *verdict, ""])
     return format_table(table)
 
 
@@ -113,15 +129,21 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="one JSON object per set")
     parser.add_argument("--param", nargs="*", default=[], help="group.name=value, e.g. rank.heading_bonus=0.4")
     parser.add_argument("--misses", action="store_true", help="also list every question answered wrongly")
+    parser.add_argument("--cross-validate", action="store_true",
+                        help="add each set's answerable verdict from a model fitted on the other sets only")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     settings = with_params(load_settings(), args.param)
-    rows = []
+    rows, reports = [], {}
     for qset in question_sets(args.set, set(args.held_out)):
-        report = evaluate_set(settings, qset, args.scratch)
+        report = reports[qset.name] = evaluate_set(settings, qset, args.scratch)
         rows.append(set_row(qset, report))
         if args.misses:
             print("\n".join(f"[{qset.name}] {line}" for line in miss_lines(report)), file=sys.stderr)
+    if args.cross_validate and len(reports) > 2:
+        verdicts = held_out_verdicts(reports, settings.answerability.threshold)
+        for row in rows:
+            row["held_out_unanswerable_flagged"], row["held_out_answerable_flagged"] = verdicts[row["set"]]
     if args.beir is not None:
         rows.append(beir_row(args.beir, settings, set(args.held_out), args.beir_cache))
     print("\n".join(json.dumps(r) for r in rows) if args.json else format_rows(rows))
