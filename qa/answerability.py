@@ -124,7 +124,8 @@ class Reading:
     name_terms: frozenset[str] = frozenset()  # stemmed terms of its document's title and file name
 
 
-def measure(hits, reading: Reading, terms: Mapping[str, float], known: set[str], max_idf: float) -> Evidence:
+def measure(hits, reading: Reading, terms: Mapping[str, float], known: set[str], max_idf: float,
+            runner_up: float | None = None) -> Evidence:
     """The evidence of a ranking whose first hit is the answer (`hits` best first, at least one).
 
     Args:
@@ -133,8 +134,10 @@ def measure(hits, reading: Reading, terms: Mapping[str, float], known: set[str],
         terms: the question's content terms with their IDF weights.
         known: those of `terms` the collection holds.
         max_idf: the highest IDF a term can have in this collection.
+        runner_up: the best score of any other candidate (not only of the hits asked for, so
+            the margin is the same whatever k is); None when there is no other candidate.
     """
-    margin = hits[0].score - hits[1].score if len(hits) > 1 else 1.0
+    margin = hits[0].score - runner_up if runner_up is not None else 1.0
     missing = [w for t, w in terms.items() if t not in reading.top_terms]
     rest = {t: w for t, w in terms.items() if t not in reading.name_terms}
     return Evidence(hits[0].best_sentence, hits[0].dense, weighted_share(terms, reading.top_terms),

@@ -274,7 +274,8 @@ class Engine:
         conf, found = 0.0, None
         if hits:
             found = measure(hits, self._reading(question, wanted, chunks[0], results[0], flat),
-                            terms, set(lexical.known_terms(list(terms))), lexical.max_idf())
+                            terms, set(lexical.known_terms(list(terms))), lexical.max_idf(),
+                            ranking.runner_up(hits[0].row))
             conf = probability(found, self.settings.answerability)
         answerable = bool(results) and conf >= self.settings.answerability.threshold
         if not answerable:  # the closest passages are still listed, but nothing is marked as the answer

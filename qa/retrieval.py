@@ -65,6 +65,13 @@ class Ranking:
 
     hits: tuple[Hit, ...]
     query_vector: np.ndarray
+    # The two best candidates as (row, score), whatever k is: a hit's lead over the best other
+    # candidate (qa.answerability's margin) must not change with how many results are asked for.
+    leaders: tuple[tuple[int, float], ...] = ()
+
+    def runner_up(self, row: int) -> float | None:
+        """The best score of a candidate other than `row`; None when there is none."""
+        return next((score for other, score in self.leaders if other != row), None)
 
 
 def settle(x: np.ndarray) -> np.ndarray:
@@ -223,12 +230,13 @@ class Retriever:
         order = np.lexsort((rows, -score))  # best first, ties by passage row
         if self.reranker is not None and self.rerank_depth > 0:
             order, score = self._rerank(query, rows, chunks, order, score)
+        leaders = tuple((int(rows[i]), float(score[i])) for i in order[:2])
         order = order[:k]
         hits = tuple(
             Hit(int(rows[i]), float(score[i]), float(dense[i]), float(lexical[i]), float(best_sentence[i]))
             for i in order
         )
-        return Ranking(hits, qv)
+        return Ranking(hits, qv, leaders)
 
     @staticmethod
     def _give_way(score: np.ndarray, share: float, keeps: np.ndarray | None) -> np.ndarray:

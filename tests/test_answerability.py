@@ -33,6 +33,15 @@ def test_an_answerable_question_keeps_its_highlight(seeds_engine):
     assert answer.best.highlights and answer.evidence is not None
 
 
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
+def test_the_verdict_does_not_depend_on_how_many_results_are_asked_for(seeds_engine, mode):
+    # The margin is the lead over the best other candidate, not over the second hit returned:
+    # with k=1 there is no second hit, and the verdict used to change.
+    for question in ("Which chemical made up most of the seizures?", "Where was the European Cybercrime Forum held?"):
+        answers = [seeds_engine.ask(question, k=k, mode=mode) for k in (1, 2, 10)]
+        assert len({(a.answerable, a.confidence, a.evidence.margin) for a in answers}) == 1
+
+
 def test_the_confidence_is_the_fitted_model_of_the_evidence():
     params = AnswerabilityParams()
     zero = Evidence(*([0.0] * len(FEATURES)))

@@ -371,7 +371,7 @@ def test_two_builds_at_once_do_not_interleave(tiny_settings, embedder, monkeypat
         finally:
             active[0] -= 1
 
-    monkeypatch.setattr("qa.engine.build_index", slow_build)
+    monkeypatch.setattr("qa.opening.build_index", slow_build)
     barrier = threading.Barrier(2)
     results: list = [None, None]
     errors: list = []
