@@ -282,6 +282,13 @@ def block_beir(ctx: Context) -> str:
     return console(shown(args), clean(result.stdout))
 
 
+def block_quality(ctx: Context) -> str:
+    """Every question set, the held-out verdict beside, and SciFact train when ../shared is there."""
+    args = ["bench/quality.py", "--cross-validate", *(["--beir", str(SCIFACT)] if (ROOT / SCIFACT).is_dir() else [])]
+    result = run(args, ctx.env, timeout=5400)
+    return console(shown(args), clean(result.stdout))
+
+
 def block_screenshots(ctx: Context) -> str:
     """bench/screenshots.py writes the PNGs into docs/screens and prints the Markdown."""
     return run(["bench/screenshots.py", "--out", str(ROOT / "docs" / "screens")], ctx.env, timeout=900).stdout.strip()
@@ -296,6 +303,7 @@ BLOCKS: dict[str, Callable[[Context], str]] = {
     "api_latency": block_api_latency,
     "load": command_block(["bench/load.py", "--clients", "16", "--seconds", "60"], timeout=900),
     "seed_eval": command_block(["-m", "qa", "eval", "--compare"], timeout=900),
+    "quality": block_quality,
     "beir": block_beir,
     "retrieval": command_block(["bench/retrieval.py"], timeout=5400),
     "fusion": command_block(["bench/fusion.py"], timeout=5400),
