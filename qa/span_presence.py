@@ -45,8 +45,7 @@ def sentences_counting(question: str, sentences: Sequence[str], params: SpanPara
     """Per sentence, whether it holds a number reaching to the noun the question counts
     ("42 residential streets" for "How many streets ...?"); None when the question counts
     no noun."""
-    kind = span_kind(question)
-    asked = Asked.of(question, kind) if kind is not None else None
+    asked = _asked(question)
     if asked is None or not asked.counted:
         return None
     out = []
