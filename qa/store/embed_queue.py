@@ -72,9 +72,7 @@ class EmbeddingQueue:
             sentence_key = _text_key(sentence)
             if sentence_key in self.seen:  # e.g. a one-sentence passage: the passage's own vector
                 self.copies.append((1, s_row, *self.seen[sentence_key]))
-                self._count(1, 1)
-                if self.bar is not None:
-                    self.bar.update(1)
+                self._settled(1)
             else:
                 self.seen[sentence_key] = (1, s_row)
                 pooled.append((s_row, *span, sentence))
@@ -87,17 +85,13 @@ class EmbeddingQueue:
         first = self.seen.get(key)
         if first is not None:
             self.copies.append((target, row, *first))
-            self._count(target, 1)
-            if self.bar is not None:
-                self.bar.update(1)
+            self._settled(target)
             return
         self.seen[key] = (target, row)
         vector = self.previous.vector(key) if self.previous is not None else None
         if vector is not None:
             self.targets[target][row] = vector
-            self._count(target, 1)
-            if self.bar is not None:
-                self.bar.update(1)
+            self._settled(target)
             return
         self.fresh[target] += 1
         self.batch.append((target, row, text))
@@ -168,6 +162,12 @@ class EmbeddingQueue:
             self.watch.publish()
         if self.bar is not None:
             self.bar.close()
+
+    def _settled(self, target: int) -> None:
+        """One text of `target` needs no model call (a copy, or a reused vector): count it."""
+        self._count(target, 1)
+        if self.bar is not None:
+            self.bar.update(1)
 
     def _count(self, target: int, rows: int) -> None:
         if self.watch is not None:
