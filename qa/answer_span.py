@@ -20,7 +20,7 @@ from typing import Sequence
 from qa.answer_types import SpanKind, span_kind
 from qa.params import SpanParams
 from qa.lexical import content_terms, tokenize
-from qa.span_patterns import COMMON_WORDS, DATE_LEAD, NAME_JOINERS, PATTERNS, TITLES, WORD, YEAR
+from qa.span_patterns import COMMON_WORDS, DATE_LEAD, FREQUENCY, NAME_JOINERS, PATTERNS, TITLES, WORD, YEAR
 
 
 @dataclass(frozen=True)
@@ -57,13 +57,15 @@ class Asked:
     stems: frozenset[str]
     counted: frozenset[str]
     year: bool
+    often: bool = False  # "how often": a frequency answers it ("once a week")
 
     @classmethod
     def of(cls, question: str, kind: SpanKind) -> "Asked":
         counted = _COUNTED.search(question)
         return cls(kind, frozenset(content_terms(tokenize([question])[0])),
                    frozenset(content_terms(tokenize([counted.group(1)])[0])) if counted else frozenset(),
-                   kind is SpanKind.DATE and _ASKS_YEAR.search(question) is not None)
+                   kind is SpanKind.DATE and _ASKS_YEAR.search(question) is not None,
+                   kind is SpanKind.NUMBER and _ASKS_OFTEN.search(question) is not None)
 
 
 # "how many metric tons of ...": the words up to the first plural (at most three), before
@@ -72,18 +74,20 @@ _BREAK = r"(?:of|is|are|was|were|did|does|do|has|have|had|will|can|could|would|s
 _COUNTED = re.compile(rf"\bhow\s+(?:many|much)\s+((?:(?!{_BREAK})[\w'-]+?\s+){{0,2}}?"
                       rf"(?:[\w'-]+s\b|[\w'-]+(?=\s+{_BREAK})))", re.I)
 _ASKS_YEAR = re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?years?\b", re.I)
+_ASKS_OFTEN = re.compile(r"\bhow\s+(?:often|frequently)\b", re.I)
 _YEAR_RANGE = re.compile(rf"\b{YEAR}(?:\s*(?:-|–|to|and)\s*{YEAR})?\b")
 
 
 def pattern_candidates(sentence: str, asked: Asked) -> list[Candidate]:
     """Spans of the asked kind that a regular expression finds in `sentence`; bare years
     are no count, and a question asking for a year wants a date with one."""
-    found = []
+    found = [Candidate(*m.span()) for m in FREQUENCY.finditer(sentence)] if asked.often else []
     for match in PATTERNS[asked.kind].finditer(sentence):
         group = 1 if match.lastindex and match.group(1) else 0  # the inside of `code`
         start, end = match.span(group)
         text = sentence[start:end].rstrip(".,;:")
-        if asked.kind is SpanKind.PHONE and not 7 <= sum(ch.isdigit() for ch in text) <= 15:
+        if (asked.kind is SpanKind.PHONE and not 7 <= sum(ch.isdigit() for ch in text) <= 15
+                and not text[:1].isalpha()):  # an extension ("extension 4410") is short
             continue
         if asked.kind is SpanKind.NUMBER and re.fullmatch(rf"{DATE_LEAD}{YEAR}", text):
             continue
@@ -176,6 +180,7 @@ class _Words:
     marks_before: tuple[int, ...]  # punctuation marks before word i
     asked_at_or_before: tuple[int, ...]  # the last question word at or before word i (-1: none)
     asked_at_or_after: tuple[int, ...]  # the first question word at or after word i (len: none)
+    numeric: tuple[bool, ...] = ()  # word i holds a digit
 
     @classmethod
     def of(cls, sentence: str, question_stems: frozenset[str]) -> "_Words":
@@ -195,7 +200,7 @@ class _Words:
             after.append(first)
         return cls(tuple(m.span() for m in matches), stems, tuple(asked), tuple(m.start() for m in matches),
                    tuple(m.end() for m in matches), tuple(content), tuple(marks[1:]), tuple(before),
-                   tuple(reversed(after)))
+                   tuple(reversed(after)), tuple(any(ch.isdigit() for ch in m.group()) for m in matches))
 
     def inside(self, c: Candidate) -> range:
         """The indices of the words the candidate covers."""
@@ -213,7 +218,8 @@ class _Words:
 def restates_question(c: Candidate, words: _Words, params: SpanParams) -> bool:
     """Whether more than `params.max_asked_share` of the candidate's words are the
     question's own ("New York City" for "What New York borough ...?")."""
-    stemmed = [i for i in words.inside(c) if words.stems[i]]
+    # a number counts as a word of the answer though it has no stem ("Python 3.9")
+    stemmed = [i for i in words.inside(c) if words.stems[i] or words.numeric[i]]
     return bool(stemmed) and sum(words.asked[i] for i in stemmed) > params.max_asked_share * len(stemmed)
 
 

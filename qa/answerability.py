@@ -26,7 +26,10 @@ there shows in the rest ("loud", "decibel"):
   passage (with its headings) holds; 1 when every term names it;
 - focus_sentence: the same share in the highlighted sentence;
 - named: share of the question's IDF weight that names the document (how much of the
-  match the name alone explains).
+  match the name alone explains);
+- asked_missing: 1 when the question asks for a finer kind of answer the span rules know (a
+  person, a duration, a code, a phone number, ...; qa.span_presence) and no sentence of the
+  top passage holds one that is not the question's own words.
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ class Evidence:
     focus: float
     focus_sentence: float
     named: float
+    asked_missing: float
 
     def as_dict(self) -> dict[str, float]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -122,6 +126,7 @@ class Reading:
     type_missing: bool  # the question asks for a kind of answer the passage does not hold
     sentence_type_missing: bool
     name_terms: frozenset[str] = frozenset()  # stemmed terms of its document's title and file name
+    asked_missing: bool = False  # no sentence of it holds the finer kind of answer asked for
 
 
 def measure(hits, reading: Reading, terms: Mapping[str, float], known: set[str], max_idf: float,
@@ -146,4 +151,4 @@ def measure(hits, reading: Reading, terms: Mapping[str, float], known: set[str],
                     max(missing, default=0.0) / max_idf if max_idf > 0 else 0.0,
                     weighted_share(rest, reading.top_terms, empty=1.0),
                     weighted_share(rest, reading.sentence_terms, empty=1.0),
-                    weighted_share(terms, reading.name_terms))
+                    weighted_share(terms, reading.name_terms), float(reading.asked_missing))

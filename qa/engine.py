@@ -28,7 +28,7 @@ from qa.answer_types import answer_type, holds
 from qa.exact_tokens import exact_tokens
 from qa.highlight import highlight_passage
 from qa.indexing import Indexer, refresh, served_collections
-from qa.span_presence import sentences_holding_answer
+from qa.span_presence import lacks_asked_span, sentences_holding_answer
 from qa.labels import collection_labels
 from qa.language import looks_english
 from qa.lexical import content_terms, tokenize
@@ -285,14 +285,14 @@ class Engine:
         return Answer(question, self._label(state), answerable, conf, tuple(results), notes,
                       several_collections=len(state.collections) > 1, evidence=found)
 
-    @staticmethod
-    def _reading(question: str, wanted, chunk, result: Result, flat: list[list[str]]) -> Reading:
+    def _reading(self, question: str, wanted, chunk, result: Result, flat: list[list[str]]) -> Reading:
         """What the top passage holds: its terms (with its headings'), its highlight's and
         the terms naming its document."""
         top = frozenset().union(*(set(t) for t in flat[: len(chunk.sentences)]), *tokenize([chunk.context]))
         sentence = result.highlights[0].text if result.highlights else ""
         return Reading(top, sentence, frozenset(tokenize([sentence])[0]), not holds(chunk.text, wanted),
-                       sentence_lacks_answer(sentence, question, wanted), name_terms(result.title, result.source))
+                       sentence_lacks_answer(sentence, question, wanted), name_terms(result.title, result.source),
+                       lacks_asked_span(question, chunk.sentence_texts(), self.settings.spans))
 
     def _with_answer_span(self, question: str, top: Result) -> Result:
         """The top result with the answer itself marked inside its first highlight, when

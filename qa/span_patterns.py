@@ -27,6 +27,12 @@ _MONTH = (r"(?:January|February|March|April|May|June|July|August|September|Octob
 _WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
 YEAR = r"(?:1[0-9]\d\d|20\d\d)"
+# "20 working days", "three full months"
+_UNIT_MODIFIER = r"(?:working|business|calendar|full|whole|clear|consecutive|school|extra|additional|more|further)"
+# "once a week", "three times a day", "every two hours", "monthly": the answers to "how often"
+FREQUENCY = re.compile(rf"\b(?:once|twice|(?:{_NUMBER})\s+times)\s+(?:a|an|per|each|every)\s+{_TIME_UNIT}\b"
+                       rf"|\bevery\s+(?:other\s+|{_NUMBER}\s+)?{_TIME_UNIT}\b"
+                       r"|\b(?:daily|weekly|fortnightly|monthly|quarterly|yearly|annually|hourly|nightly)\b", re.I)
 _DATE_CORE = (
     rf"(?:{_WEEKDAY},?\s+)?(?:{_MONTH}\s+{_DAY}(?:,?\s+{YEAR})?|{_DAY}\s+(?:of\s+)?{_MONTH}(?:,?\s+{YEAR})?|"
     rf"{_MONTH}(?:,?\s+{YEAR}|\s+of\s+(?:this|that|last|next)\s+year)?)(?![\w])"
@@ -43,18 +49,21 @@ _MONEY_WORDS = r"(?:dollars?|euros?|pounds?|cents?|pence|francs?|yen|yuan|rupees
 
 PATTERNS = {
     SpanKind.DATE: re.compile(rf"{DATE_LEAD}(?:{_DATE_CORE})(?:\s*(?:-|–|to|until)\s*(?:{_DATE_CORE}))?"),
-    SpanKind.DURATION: re.compile(rf"{_QUALIFIER}\b(?:{_RANGE}|a|an|half\s+an?)[\s-]+{_TIME_UNIT}\b"
+    SpanKind.DURATION: re.compile(rf"{_QUALIFIER}\b(?:{_RANGE}|a|an|half\s+an?)[\s-]+(?:{_UNIT_MODIFIER}\s+)?{_TIME_UNIT}\b"
                                   r"(?:\s+and\s+a\s+half)?", re.I),
     SpanKind.MONEY: re.compile(rf"{_QUALIFIER}(?:{_CURRENCY}\s?{_RANGE}(?:\s?(?:m|bn|k)\b)?"
                                rf"|(?<![\w.,]){_RANGE}\s+{_MONEY_WORDS})", re.I),
     SpanKind.PERCENT: re.compile(rf"{_QUALIFIER}(?:{_RANGE}\s?(?:%|percent\b|per\s+cent\b)|{_FRACTION})", re.I),
     SpanKind.NUMBER: re.compile(rf"{_QUALIFIER}(?:(?<![\w.,$€£¥]){_RANGE}(?:\s?%)?|{_FRACTION})", re.I),
-    SpanKind.PHONE: re.compile(r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,5}\)[\s.-]?)?\d{2,5}(?:[\s.-]\d{2,5}){1,4}"
+    SpanKind.PHONE: re.compile(r"\b(?:ext\.?|extension)\s?\d{2,6}\b|(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,5}\)[\s.-]?)?\d{2,5}(?:[\s.-]\d{2,5}){1,4}"
                                r"(?![\w])"),
     # `inline code`, a token mixing letters with digits, dots, dashes or underscores
-    # (E-204, v2.3.1, DW-450, QM_HOME), or a capitalised word and a number (ISO 9050, Zone 4).
+    # (E-204, v2.3.1, DW-450, QM_HOME), or a capitalised word and a number (ISO 9050, Zone 4), or a
+    # code noun and a number (port 8040, version 3).
     SpanKind.CODE: re.compile(r"`([^`\n]{1,80})`|(?<![\w.-])(?:(?=[\w.+/#-]*\d)(?=[\w.+/#-]*[A-Za-z_.-])"
-                              r"[A-Za-z0-9][\w.+/#-]*[\w+#]|[A-Z][A-Z0-9]*_[A-Z0-9_]+|[A-Z][\w-]*\s\d[\w.-]*)"),
+                              r"[A-Za-z0-9][\w.+/#-]*[\w+#]|[A-Z][A-Z0-9]*_[A-Z0-9_]+|[A-Z][\w-]*\s\d[\w.-]*"
+                              r"|\b(?:port|version|release|build|model|room|gate|platform|zone|channel|exit|route)"
+                              r"\s\d[\w.-]*)"),
 }
 
 WORD = re.compile(r"(?:[A-Z]\.)+|[^\W_][\w'’.-]*[^\W_]|[^\W_]")

@@ -66,3 +66,11 @@ def counting_keeps(question: str, sentence_lists: Sequence[Sequence[str]], param
             return None
         keeps.append(float(any(counting)))
     return np.array(keeps) if any(keeps) else None
+
+
+def lacks_asked_span(question: str, sentences: Sequence[str], params: SpanParams) -> bool:
+    """Whether no sentence holds the kind of answer `question` asks for: a passage on the
+    asked topic without one names the topic but cannot answer (the answerable verdict's
+    `asked_missing`); False when the question asks for no kind the rules know."""
+    holding = sentences_holding_answer(question, sentences, params)
+    return holding is not None and not any(holding)

@@ -12,6 +12,7 @@ from qa.cli import app
 from qa.params import SpanParams
 from qa.evaluation.metrics import span_hit
 from qa.render import render_answer
+from qa.span_presence import lacks_asked_span
 from tests.conftest import SEEDS
 
 
@@ -51,6 +52,15 @@ def span(question: str, sentence: str, before: str = "Intro text. ") -> str | No
      "Budapest"),
     ("Which agency inspects the lifts?", "Since 2019 the lifts have been inspected by the Northbeam Safety Bureau.",
      "the Northbeam Safety Bureau"),
+    # how often, an extension, a code noun with a number, a version after the asked name,
+    # a duration with a word before its unit
+    ("How often should the filter be cleaned?", "Clean the filter once a week with a soft brush.", "once a week"),
+    ("What is the phone extension for the helpdesk?", "Call the helpdesk on extension 4410 on weekdays.",
+     "extension 4410"),
+    ("What port does the preview server use?", "The preview server listens on port 8040 by default.", "port 8040"),
+    ("Which version of Python do I need?", "The tool needs Python 3.9 or later.", "Python 3.9"),
+    ("For how many days can staff work abroad?", "Staff may work abroad for up to 20 working days.",
+     "up to 20 working days"),
 ])
 def test_finds_the_answer_of_the_kind_asked(question, sentence, expected):
     assert span(question, sentence) == expected
@@ -149,3 +159,12 @@ def test_ui_makes_the_answer_strong_inside_the_mark(seeds_engine):
     assert page.count(strong) == 2  # the answer box and passage [1]
     answer_box = page[page.index('class="qa-answer-text"') :]
     assert answer_box.index("<mark") < answer_box.index(strong) < answer_box.index("</mark>")
+
+
+def test_a_passage_without_the_asked_kind_of_answer_lacks_it():
+    sentences = ["Kestrel Ford is a market town.", "The council meets in the Wool Hall every month."]
+    assert lacks_asked_span("How many people live in Kestrel Ford?", sentences, SpanParams())
+    assert not lacks_asked_span("How many people live in Kestrel Ford?",
+                                sentences + ["About 6,842 people live there."], SpanParams())
+    # a question of no kind the rules know lacks nothing
+    assert not lacks_asked_span("Why is the town called Kestrel Ford?", sentences, SpanParams())

@@ -47,8 +47,8 @@ def test_the_confidence_is_the_fitted_model_of_the_evidence():
     zero = Evidence(*([0.0] * len(FEATURES)))
     assert probability(zero, params) == pytest.approx(1 / (1 + 2.718281828459045 ** -params.bias))
     assert set(FEATURES) <= {f.name for f in fields(AnswerabilityParams)}
-    strong = Evidence(0.9, 0.9, 1.0, 1.0, 0.0, 0.5, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0)
-    weak = Evidence(0.1, 0.1, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0)
+    strong = Evidence(0.9, 0.9, 1.0, 1.0, 0.0, 0.5, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0)
+    weak = Evidence(0.1, 0.1, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.0)
     assert probability(strong, params) > 0.9 > 0.1 > probability(weak, params)
 
 
