@@ -92,25 +92,22 @@ class SentenceTransformerEmbedder:
         """Passage vectors as `encode_documents` gives them (the model's mean pooling and
         normalisation) and, per text, its sentence spans pooled from the same run's token
         embeddings (qa.span_pooling): ((n, dim) array, [(vectors, covered) per text])."""
+        from qa.span_pooling import encode_pooled
+
+        return encode_pooled(texts, spans, self.batch_size, self.dimension, self._token_batch)
+
+    def _token_batch(self, batch: list[str]):
+        """One batch's passage vectors and each text's token embeddings with their offsets."""
         import torch
 
-        from qa.span_pooling import pool_spans
-
-        passages = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        pooled = []
-        for first in range(0, len(texts), self.batch_size):
-            batch = list(texts[first:first + self.batch_size])
-            features = self._model.preprocess(batch)
-            offsets = self._tokenizer(batch, truncation=True, max_length=self.max_tokens,
-                                      return_offsets_mapping=True)["offset_mapping"]
-            with torch.inference_mode():
-                out = self._model(features)
-            passages[first:first + len(batch)] = out["sentence_embedding"].float().numpy()
-            hidden = out["token_embeddings"].float().numpy()
-            for i, text_offsets in enumerate(offsets):
-                n = len(text_offsets)
-                pooled.append(pool_spans(hidden[i, :n], text_offsets, spans[first + i], n >= self.max_tokens))
-        return passages, pooled
+        features = self._model.preprocess(batch)
+        offsets = self._tokenizer(batch, truncation=True, max_length=self.max_tokens,
+                                  return_offsets_mapping=True)["offset_mapping"]
+        with torch.inference_mode():
+            out = self._model(features)
+        hidden = out["token_embeddings"].float().numpy()
+        return out["sentence_embedding"].float().numpy(), [
+            (hidden[i, :len(o)], o, len(o) >= self.max_tokens) for i, o in enumerate(offsets)]
 
     def count_tokens(self, text: str) -> int:
         """Word pieces of `text` including the two special tokens."""

@@ -147,19 +147,20 @@ class OnnxEncoder:
                       batch_size: int = 64):
         """As `SentenceTransformerEmbedder.encode_pooled`: passage vectors, and each text's
         sentence spans pooled from the same run's token embeddings (texts in the given order)."""
-        from qa.span_pooling import pool_spans
+        from qa.span_pooling import encode_pooled
 
-        passages = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        pooled = []
-        for first in range(0, len(texts), batch_size):
-            encodings = [self._tokenizer.encode(t) for t in texts[first:first + batch_size]]
-            hidden, mask = self._hidden(encodings, min(self.max_tokens, max(len(e.ids) for e in encodings)))
-            passages[first:first + len(encodings)] = self._pool(hidden, mask)
-            for i, e in enumerate(encodings):
-                n = int(mask[i].sum())
-                offsets = list(e.offsets[:n - 1]) + [(0, 0)]  # a cut text keeps its closing [SEP]
-                pooled.append(pool_spans(hidden[i, :n], offsets, spans[first + i], len(e.ids) > n))
-        return passages, pooled
+        return encode_pooled(texts, spans, batch_size, self.dimension, self._token_batch)
+
+    def _token_batch(self, batch: list[str]):
+        """One batch's passage vectors and each text's token embeddings with their offsets."""
+        encodings = [self._tokenizer.encode(t) for t in batch]
+        hidden, mask = self._hidden(encodings, min(self.max_tokens, max(len(e.ids) for e in encodings)))
+        tokens = []
+        for i, e in enumerate(encodings):
+            n = int(mask[i].sum())
+            offsets = list(e.offsets[:n - 1]) + [(0, 0)]  # a cut text keeps its closing [SEP]
+            tokens.append((hidden[i, :n], offsets, len(e.ids) > n))
+        return self._pool(hidden, mask), tokens
 
     def count_tokens(self, text: str) -> int:
         """Word pieces of `text` including the two special tokens."""

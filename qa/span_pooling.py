@@ -10,7 +10,7 @@ encode on its own.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -47,3 +47,22 @@ def pool_spans(hidden: np.ndarray, offsets: Sequence[tuple[int, int]], spans: Se
         out[k] = mean / max(float(np.linalg.norm(mean)), 1e-12)
         covered[k] = True
     return out, covered
+
+
+# One batch's passage vectors (n, dim) and, per text, its token embeddings (padding left
+# out), their character offsets and whether the text was cut at the model's window.
+BatchRun = Callable[[list[str]], tuple[np.ndarray, list[tuple[np.ndarray, Sequence[tuple[int, int]], bool]]]]
+
+
+def encode_pooled(texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], batch_size: int, dimension: int,
+                  run: BatchRun) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+    """Passage vectors and each text's sentence spans pooled from the same run's token
+    embeddings, batch by batch through a backend's `run` (torch or ONNX)."""
+    passages = np.zeros((len(texts), dimension), dtype=np.float32)
+    pooled = []
+    for first in range(0, len(texts), batch_size):
+        vectors, tokens = run(list(texts[first:first + batch_size]))
+        passages[first:first + len(tokens)] = vectors
+        pooled.extend(pool_spans(hidden, offsets, spans[first + i], cut)
+                      for i, (hidden, offsets, cut) in enumerate(tokens))
+    return passages, pooled
