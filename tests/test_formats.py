@@ -5,7 +5,6 @@ serves; uploads through the API; several collections. Real model, real indexes o
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest

@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT, SEEDS
 from qa.config import Settings
 from qa.embedding import resolve_model_path
-from qa.engine import Engine, query_embedder
+from qa.engine import query_embedder
 from qa.onnx_encoder import OnnxEncoder, export_folder, export_model, load_onnx_encoder
 
 TEXTS = ["Where was the cybercrime forum held?", "hello", "word " * 400,

@@ -5,7 +5,6 @@ paragraph cut by a page break is one passage. Documents written here (fpdf2 for 
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
