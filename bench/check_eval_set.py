@@ -8,6 +8,9 @@ parsers would pass whatever they get wrong): HTML = the visible text of `<main>`
 fields, and for each answerable one that its evidence (4-12 words, no Markdown markup) is in
 its source, occurs exactly once in the whole set, lies in one block (paragraph, list item,
 table row, PDF line group) and one sentence of it, and that the answer lies in that sentence.
+A table row is one sentence, but evidence may not run from one cell into the next where the
+cells can be told apart (HTML cells, Markdown pipes), since the engine's passage has a "|"
+between them.
 Prints one line per problem; exit status 1 when there is any.
 """
 
@@ -26,7 +29,7 @@ from qa.evaluation.metrics import normalize  # noqa: E402
 FIELDS = ("id", "question", "answer", "evidence", "format", "source")
 TYPES = ("general", "code", "list_table", "heading", "unanswerable_on", "unanswerable_off")
 FORMATS = {"html": "html", "pdf": "pdf", "md": "md", "txt": "txt"}
-HTML_BLOCKS = ("p", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "figcaption", "blockquote")
+HTML_BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "figcaption", "blockquote")
 # A sentence ends at . ! or ? followed by space and a capital, digit, quote or currency sign;
 # "E. coli" and "3.10" stay whole.
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'£$€(])")
@@ -46,6 +49,8 @@ def html_blocks(path: Path) -> list[str]:
         if any(child.tag in HTML_BLOCKS for child in el.iterdescendants()):
             continue  # an outer block: its inner blocks are listed on their own
         blocks.append(" ".join(t.strip() for t in el.itertext() if t.strip()))
+    for row in main.iter("tr"):  # a row is a block, its cells apart (the engine reads "a | b")
+        blocks.append(" | ".join(" ".join(cell.itertext()).strip() for cell in row.iter("td", "th")))
     return blocks
 
 

@@ -31,7 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.quality import SETS, question_sets  # noqa: E402
+from bench.quality import FIT_SETS, question_sets  # noqa: E402
 from qa.answerability import FEATURES  # noqa: E402
 from qa.config import load_settings  # noqa: E402
 from qa.params import AnswerabilityParams  # noqa: E402
@@ -65,12 +65,13 @@ def fit(x: np.ndarray, y: np.ndarray, c: float, weight: float = 2.0):
     return LogisticRegression(C=c, class_weight={False: weight, True: 1.0}, max_iter=5000).fit(x, y)
 
 
-def leave_one_set_out(data, c: float, weight: float) -> dict[str, np.ndarray]:
-    """Per set, its questions' probabilities from a model fitted on the other sets."""
+def leave_one_set_out(data, c: float, weight: float, not_fitted: frozenset[str] = frozenset()) -> dict[str, np.ndarray]:
+    """Per set, its questions' probabilities from a model fitted on the other sets, never on
+    a `not_fitted` (held-out) set."""
     out = {}
     for name, (x, _, _) in data.items():
-        xs = np.vstack([d[0] for n, d in data.items() if n != name])
-        ys = np.concatenate([d[1] for n, d in data.items() if n != name])
+        xs = np.vstack([d[0] for n, d in data.items() if n != name and n not in not_fitted])
+        ys = np.concatenate([d[1] for n, d in data.items() if n != name and n not in not_fitted])
         out[name] = fit(xs, ys, c, weight).predict_proba(x)[:, 1]
     return out
 
@@ -125,7 +126,8 @@ def reliability(data, probs) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--set", nargs="*", choices=sorted(SETS), default=list(SETS))
+    parser.add_argument("--set", nargs="*", choices=sorted(FIT_SETS), default=list(FIT_SETS),
+                        help="sets fitted on (a held-out set, bench.quality.DEFAULT_HELD_OUT, is never one)")
     parser.add_argument("--C", type=float, default=SHIPPED_C, help="inverse L2 strength of the regression")
     parser.add_argument("--weight", type=float, default=SHIPPED_WEIGHT, help="weight of an unanswerable question")
     parser.add_argument("--threshold", type=float, default=AnswerabilityParams().threshold, help="answerable when the probability reaches it")

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.quality import SETS, question_sets, set_row, with_params  # noqa: E402
+from bench.quality import FIT_SETS, question_sets, set_row, with_params  # noqa: E402
 from qa.config import Settings, load_settings  # noqa: E402
 from qa.evaluation.harness import evaluate_set, format_table  # noqa: E402
 
@@ -131,7 +131,8 @@ def choice_table(choices: list[Choice], table: dict, metrics, default) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--grid", nargs="+", required=True, help="group.name=v1,v2,... (one axis each)")
-    parser.add_argument("--set", nargs="*", choices=sorted(SETS), default=list(SETS), help="sets to score")
+    parser.add_argument("--set", nargs="*", choices=sorted(FIT_SETS), default=list(FIT_SETS),
+                        help="sets to choose on (a held-out set, bench.quality.DEFAULT_HELD_OUT, is never one)")
     parser.add_argument("--metric", nargs="+", choices=METRICS, default=["hit_at_1", "highlight"],
                         help="rates summed into a set's objective")
     parser.add_argument("--scratch", type=Path, default=ROOT / ".cache" / "quality", help="index folders")

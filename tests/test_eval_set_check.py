@@ -57,3 +57,11 @@ def test_a_broken_item_fails(tmp_path, change, says):
 def test_evidence_found_twice_in_the_set_fails(tmp_path):
     problems = broken_copy(tmp_path, "mx2-03", evidence="Page 1 of 2", answer="1")  # in both PDFs
     assert any("times in the set" in p for p in problems)
+
+
+def test_evidence_running_across_html_table_cells_fails(tmp_path):
+    """The engine reads an HTML table row as "Student Annual | £65 a year | ...", so evidence
+    that runs from one cell into the next can never be found in a passage (mx2-27 had it so,
+    until the check was made to read rows that way)."""
+    problems = broken_copy(tmp_path, "mx2-27", evidence="Student Annual £65 a year")
+    assert any("not inside one block" in p for p in problems)

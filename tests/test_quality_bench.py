@@ -28,3 +28,22 @@ def test_a_set_is_judged_by_a_model_that_never_saw_it():
     # fitted on a, b and d, the model never saw the second feature tell: c's low first
     # feature flags all of it (a model fitted on c too would flag only its unanswerable half)
     assert verdicts["c"] == (10, 10)
+
+
+def inverted(n: int = 40):
+    """Feature 0 tells the other way round: 0.1 on the answerable questions, 0.9 on the rest."""
+    flipped = report(0, 0.5, n)
+    for o in flipped.outcomes:
+        o.features[0] = 1.0 - o.features[0]
+    return flipped
+
+
+def test_no_model_is_fitted_on_a_held_out_set():
+    # a held-out set whose evidence contradicts the dev sets' (and outweighs them) would turn
+    # the dev sets' verdicts round if it were fitted on; held out, it is only judged
+    reports = {"a": report(0, 0.5), "b": report(0, 0.5), "h": inverted()}
+    verdicts = held_out_verdicts(reports, threshold=0.5, held_out={"h"})
+    assert verdicts["a"] == verdicts["b"] == (10, 0)
+    assert verdicts["h"] == (0, 20)  # judged by a model fitted on a and b only: all wrong
+    fitted_on_it = held_out_verdicts(reports, threshold=0.5, held_out=())
+    assert fitted_on_it["a"] != (10, 0)
