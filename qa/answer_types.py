@@ -66,8 +66,22 @@ _HOLDS = {
 }
 
 
+# An opening clause before the question itself: "When restoring a snapshot, how can I ...?"
+# asks how, not when; "In 2012-3, what number of people ...?" asks for a number.
+_OPENING_CLAUSE = re.compile(
+    r"^\W*(?:when|if|while|after|before|once|since|as|in|on|at|during|for|from|with|without|besides|apart\s+from)"
+    r"\b[^,?]{1,80},\s*(?=(?:who|whom|whose|what|which|when|where|why|how|is|are|was|were|do|does|did|can|could|"
+    r"should|will|would)\b)", re.I)
+
+
+def main_clause(question: str) -> str:
+    """`question` without an opening clause that the question itself follows."""
+    return _OPENING_CLAUSE.sub("", question, count=1)
+
+
 def answer_type(question: str) -> AnswerType | None:
     """The kind of answer `question` asks for, or None when it is none of the kinds named."""
+    question = main_clause(question)
     if _ASKS_MONEY.search(question):
         return AnswerType.MONEY
     if _ASKS_DATE.search(question):
@@ -142,6 +156,7 @@ _ASKS_SPAN = (
 def span_kind(question: str) -> SpanKind | None:
     """The kind of answer span `question` asks for (see qa.answer_span), or None when its
     answer is of no kind a rule can recognise ("What does the Coast Guard assess?")."""
+    question = main_clause(question)
     for kind, pattern in _ASKS_SPAN:
         if pattern.search(question):
             return kind

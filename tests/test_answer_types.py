@@ -3,7 +3,7 @@ ranking and to the no-answer verdict."""
 
 import pytest
 
-from qa.answer_types import AnswerType, answer_type, holds
+from qa.answer_types import AnswerType, SpanKind, answer_type, holds, span_kind
 from qa.config import Settings
 from qa.engine import Engine
 from tests.conftest import write_docs
@@ -73,3 +73,15 @@ def test_a_passage_without_the_asked_for_kind_is_no_confident_answer(shield_engi
 def test_the_verb_may_is_no_month_and_todays_world_no_date():
     assert not holds("These are challenges we may face in today's world.", AnswerType.DATE)
     assert holds("The strategy was released in May.", AnswerType.DATE)
+
+
+@pytest.mark.parametrize("question, kind, span", [
+    # the opening clause is no question: what follows the comma is
+    ("When restoring a snapshot, how can I put the files in another folder?", None, None),
+    ("If I lose my card, who should I call?", None, SpanKind.PERSON),
+    ("In 2012-3, what number of people saw a show on Broadway?", AnswerType.NUMBER, SpanKind.NUMBER),
+    # a question that is only a "when" clause still asks when
+    ("When was the bridge built?", AnswerType.DATE, SpanKind.DATE),
+])
+def test_an_opening_clause_does_not_say_what_is_asked(question, kind, span):
+    assert answer_type(question) == kind and span_kind(question) == span
