@@ -18,6 +18,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from qa.pdf_tables import tab_table, table_end
+
 _PAGE_NUMBER = re.compile(r"^(page\s+)?\d+(\s*(of|/)\s*\d+)?$", re.I)
 _SENTENCE_END = re.compile(r"[.!?:;][\"”’')\]]*$")
 _BULLET = re.compile(r"^([-•*–]|\d{1,2}[.)])\s")
@@ -31,6 +33,7 @@ class PageLine:
     text: str
     size: float = 0.0
     bold: bool = False
+    cells: tuple[tuple[float, str], ...] = ()  # (x, text) of each run, when printed in several (qa.pdf_tables)
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,10 @@ class LayoutParams:
 
 def page_lines(page) -> list[PageLine]:
     """The non-blank lines of a pypdf page, each with the size and weight of the text run
-    that prints it (matched by text; a line printed in several runs gets no size)."""
+    that prints it (matched by text; a line printed in several runs gets no size) and, when
+    it is printed in several runs, where each starts (a table row's cells)."""
     runs: dict[str, tuple[float, bool]] = {}
+    placed: dict[float, list[tuple[float, str]]] = {}
 
     def visit(text, cm, tm, font, size):
         key = " ".join(text.split())
@@ -55,14 +60,20 @@ def page_lines(page) -> list[PageLine]:
             scale = math.hypot(*(tm or (1, 0))[:2]) * math.hypot(*(cm or (1, 0))[:2])
             name = str((font or {}).get("/BaseFont", "")).lower()
             runs.setdefault(key, (round(float(size) * scale, 1), "bold" in name or "black" in name))
+        if key and tm and cm:
+            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            placed.setdefault(round(y, 1), []).append((x, key))
 
     raw = page.extract_text(visitor_text=visit) or ""
+    rows = {" ".join(t for _, t in sorted(cells)): tuple(sorted(cells)) for cells in placed.values() if len(cells) > 1}
     lines = []
     for line in raw.splitlines():
         text = line.strip()
         if text:
-            size, bold = runs.get(" ".join(text.split()), (0.0, False))
-            lines.append(PageLine(text, size, bold))
+            key = " ".join(text.split())
+            size, bold = runs.get(key, (0.0, False))
+            lines.append(PageLine(text, size, bold, rows.get(key, ())))
     return lines
 
 
@@ -136,20 +147,42 @@ def reflow(lines: list[str], width: int, params: LayoutParams) -> str:
     return "".join(out)
 
 
+def render_body(lines: list[PageLine], width: int, params: LayoutParams) -> list[str]:
+    """Body lines as blocks: tables one row a line, tab between cells (qa.pdf_tables), the rest
+    reflowed into paragraphs."""
+    blocks: list[str] = []
+    text: list[str] = []
+    i = 0
+    while i < len(lines):
+        end = table_end(lines, i)
+        if end == i:
+            text.append(lines[i].text)
+            i += 1
+            continue
+        if text:
+            blocks.append(reflow(text, width, params))
+            text = []
+        blocks.append(tab_table(lines[i:end]))
+        i = end
+    if text:
+        blocks.append(reflow(text, width, params))
+    return blocks
+
+
 def render_page(lines: list[PageLine], levels: dict[tuple[float, bool], int], width: int,
                 params: LayoutParams) -> str:
     """One page as text: headings as Markdown heading lines (a heading wrapped over two
-    lines becomes one), body lines reflowed into paragraphs."""
+    lines becomes one), tables row by row, body lines reflowed into paragraphs."""
     blocks: list[str] = []
-    body: list[str] = []
+    body: list[PageLine] = []
     last_level = 0
     for line in lines:
         if not is_heading(line, levels, params):
-            body.append(line.text)
+            body.append(line)
             continue
         level = levels[(line.size, line.bold)]
         if body:
-            blocks.append(reflow(body, width, params))
+            blocks.extend(render_body(body, width, params))
             body, last_level = [], 0
         if level == last_level:
             blocks[-1] += " " + line.text
@@ -157,7 +190,7 @@ def render_page(lines: list[PageLine], levels: dict[tuple[float, bool], int], wi
             blocks.append("#" * level + " " + line.text)
         last_level = level
     if body:
-        blocks.append(reflow(body, width, params))
+        blocks.extend(render_body(body, width, params))
     return "\n\n".join(blocks)
 
 

@@ -1,7 +1,8 @@
 """Tables and lists of structured documents: they rank as prose, and the model reads a
 table's rows with their column names, not pipes.
 
-HTML and Markdown tables reach the chunker as Markdown pipe rows (qa.formats). A row such
+HTML and Markdown tables reach the chunker as Markdown pipe rows (qa.formats), PDF tables
+as lines with a tab between cells, the first line the column names (qa.pdf_tables). A row such
 as `| November to March | Two sailings a day |` says little on its own; read as
 "Season: November to March; Sailings: Two sailings a day." it says what its cells are, for
 the passage vector and for the row's own sentence vector alike. The stored text and its
@@ -28,8 +29,8 @@ def is_table_or_list_item(line: str, min_words: int) -> bool:
     dropped, see qa.formats) these hold the body's figures (an ingredient list, a timetable),
     not debris, and rank as prose does. An item that is only a link stays a short line."""
     stripped = line.strip()
-    if stripped.startswith("|"):
-        return sum(1 for cell in stripped.strip("|").split("|") if _WORD.search(cell)) >= 2
+    if stripped.startswith("|") or "\t" in stripped:
+        return sum(1 for cell in cells(stripped) if _WORD.search(cell)) >= 2
     item = _LIST_ITEM.match(stripped)
     if item is None or _LINK_ONLY.fullmatch(stripped[item.end():].strip()):
         return False  # a table of contents or a menu: each item only a link
@@ -37,11 +38,18 @@ def is_table_or_list_item(line: str, min_words: int) -> bool:
 
 
 def cells(line: str) -> list[str]:
+    if "\t" in line:
+        return [c.strip() for c in line.strip("\n").split("\t")]
     return [c.strip() for c in line.strip().strip("|").split("|")]
 
 
 def is_row(line: str) -> bool:
-    return line.strip().startswith("|") and line.strip().endswith("|")
+    return (line.strip().startswith("|") and line.strip().endswith("|")) or "\t" in line
+
+
+def is_tab_table(lines: list[str]) -> bool:
+    """Rows of the same number of tab-separated cells (a PDF table, qa.pdf_tables)."""
+    return len(lines) >= 2 and all("\t" in r for r in lines) and len({r.count("\t") for r in lines}) == 1
 
 
 def is_separator(line: str) -> bool:
@@ -70,6 +78,8 @@ def read_row(line: str, names: list[str] | None) -> str:
 
 
 def _readings(lines: list[str]) -> list[str]:
+    if is_tab_table([line for line in lines if line.strip()]):
+        return [read_row(line, cells(lines[0]) if i else None) for i, line in enumerate(lines)]
     header = header_of(lines)
     at, names = header if header is not None else (len(lines), None)
     return [read_row(line, names if i > at else None) for i, line in enumerate(lines)]
@@ -77,7 +87,7 @@ def _readings(lines: list[str]) -> list[str]:
 
 def is_table(text: str) -> bool:
     rows = [line for line in text.splitlines() if line.strip()]
-    return len(rows) >= 2 and all(is_row(r) for r in rows) and any(is_separator(r) for r in rows)
+    return is_tab_table(rows) or (len(rows) >= 2 and all(is_row(r) for r in rows) and any(is_separator(r) for r in rows))
 
 
 def reading(text: str) -> str:
