@@ -114,7 +114,8 @@ def test_above_the_threshold_an_ivf_index_serves_and_its_recall_is_recorded(town
     import faiss
 
     loaded = load_index(settings.index_dir, params=store)
-    assert isinstance(faiss.downcast_InvertedLists(loaded.dense.index.invlists), faiss.OnDiskInvertedLists)
+    lists = faiss.downcast_InvertedLists(loaded.dense.index.invlists)
+    assert isinstance(lists, faiss.OnDiskInvertedLists) and lists.prefetch_nthread == 0
     whole = faiss.read_index(str(current_build(settings.index_dir) / APPROXIMATE_FILE))
     queries = np.asarray(index.passage_vectors[sample], dtype=np.float32)
     assert np.array_equal(loaded.dense.search(queries, 10), DenseSearch(index.passage_vectors, whole, 2).search(queries, 10))
