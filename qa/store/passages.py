@@ -22,6 +22,7 @@ from qa.documents import Chunk, Document
 
 DATABASE = "passages.sqlite"
 ROWS_PER_STATEMENT = 900  # below SQLite's bound on the parameters of one statement
+MMAP_BYTES = 1 << 31  # SQLite caps its memory map at 2 GB by default (SQLITE_MAX_MMAP_SIZE)
 
 SCHEMA = """
 CREATE TABLE documents (row INTEGER PRIMARY KEY, collection TEXT, source TEXT, title TEXT, sha256 TEXT,
@@ -94,6 +95,9 @@ class SqlitePassages:
         # a later build's cleanup (or a user) deletes the folder under a serving process.
         uri = f"{self.path.resolve().as_uri()}?mode=ro&immutable=1"
         self._connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        # Pages read through a memory map rather than a read() call each (the file never
+        # changes): fetching 190 random passages of 1M 4.0-4.1 -> 3.1-3.7 ms.
+        self._connection.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
         self._lock = threading.Lock()
         self.documents, self.document_chars, self.first_block = self._read_documents()
         self._first_block = self.first_block.tolist()  # Python ints: read per candidate
