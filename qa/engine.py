@@ -251,29 +251,31 @@ class Engine:
         terms = lexical.idf(content_terms(tokenize([question])[0]))
         wanted = answer_type(question)
         rows = np.array([hit.row for hit in ranking.hits], dtype=np.int64)
-        by_row = dict(zip(rows.tolist(), zip(idx.chunks_at(rows), idx.document_rows(rows).tolist())))
+        fetched = ranking.chunks if len(ranking.chunks) == len(rows) else idx.chunks_at(rows)
+        by_row = dict(zip(rows.tolist(), zip(fetched, idx.document_rows(rows).tolist())))
         # A title or heading alone answers nothing: such passages go after the others.
         hits = sorted(ranking.hits, key=lambda h: is_heading_only(by_row[h.row][0].text, by_row[h.row][0].prose,
                                                                  idx.documents[by_row[h.row][1]].title))
         chunks = [by_row[hit.row][0] for hit in hits]
         # One tokenizer call for every sentence of every result (the call has a fixed cost).
         flat = tokenize([s for chunk in chunks for s in chunk.sentence_texts()])
-        results, pos = [], 0
+        results, holdings, pos = [], [], 0
         for rank, (hit, chunk) in enumerate(zip(hits, chunks), start=1):
             sentence_terms = [set(t) for t in flat[pos : pos + len(chunk.sentences)]]
             pos += len(chunk.sentences)
             doc = idx.documents[by_row[hit.row][1]]
+            holdings.append(sentences_holding_answer(question, chunk.sentence_texts(), self.settings.spans))
             highlights = highlight_passage(
                 chunk.text, chunk.sentences, ranking.query_vector, idx.sentence_vectors_of(hit.row),
                 sentence_terms, terms, wanted, params=self.settings.highlight, codes=exact_tokens(question),
-                holding=sentences_holding_answer(question, chunk.sentence_texts(), self.settings.spans),
+                holding=holdings[-1],
             )
             results.append(Result(rank, hit.score, doc.source, doc.title, chunk.paragraph, chunk.start, chunk.end,
                                   chunk.text, tuple(highlights), state.labels[doc.collection],
                                   doc.page_of(chunk.start)))
         conf, found = 0.0, None
         if hits:
-            found = measure(hits, self._reading(question, wanted, chunks[0], results[0], flat),
+            found = measure(hits, self._reading(question, wanted, chunks[0], results[0], flat, holdings[0]),
                             terms, set(lexical.known_terms(list(terms))), lexical.max_idf(),
                             ranking.runner_up(hits[0].row))
             conf = probability(found, self.settings.answerability)
@@ -285,14 +287,15 @@ class Engine:
         return Answer(question, self._label(state), answerable, conf, tuple(results), notes,
                       several_collections=len(state.collections) > 1, evidence=found)
 
-    def _reading(self, question: str, wanted, chunk, result: Result, flat: list[list[str]]) -> Reading:
+    def _reading(self, question: str, wanted, chunk, result: Result, flat: list[list[str]],
+                 holding: Sequence[bool] | None) -> Reading:
         """What the top passage holds: its terms (with its headings'), its highlight's and
-        the terms naming its document."""
+        the terms naming its document (`holding`: which of its sentences hold the asked kind)."""
         top = frozenset().union(*(set(t) for t in flat[: len(chunk.sentences)]), *tokenize([chunk.context]))
         sentence = result.highlights[0].text if result.highlights else ""
         return Reading(top, sentence, frozenset(tokenize([sentence])[0]), not holds(chunk.text, wanted),
                        sentence_lacks_answer(sentence, question, wanted), name_terms(result.title, result.source),
-                       lacks_asked_span(question, chunk.sentence_texts(), self.settings.spans))
+                       lacks_asked_span(question, chunk.sentence_texts(), self.settings.spans, holding))
 
     def _with_answer_span(self, question: str, top: Result) -> Result:
         """The top result with the answer itself marked inside its first highlight, when

@@ -68,6 +68,9 @@ class Ranking:
     # The two best candidates as (row, score), whatever k is: a hit's lead over the best other
     # candidate (qa.answerability's margin) must not change with how many results are asked for.
     leaders: tuple[tuple[int, float], ...] = ()
+    # The hits' passages, as ranking read them (in the order of `hits`): answering reuses
+    # them instead of fetching them from the store again.
+    chunks: tuple[Chunk, ...] = ()
 
     def runner_up(self, row: int) -> float | None:
         """The best score of a candidate other than `row`; None when there is none."""
@@ -236,7 +239,7 @@ class Retriever:
             Hit(int(rows[i]), float(score[i]), float(dense[i]), float(lexical[i]), float(best_sentence[i]))
             for i in order
         )
-        return Ranking(hits, qv, leaders)
+        return Ranking(hits, qv, leaders, tuple(chunks[i] for i in order))
 
     @staticmethod
     def _give_way(score: np.ndarray, share: float, keeps: np.ndarray | None) -> np.ndarray:

@@ -50,9 +50,10 @@ def sentences_counting(question: str, sentences: Sequence[str], params: SpanPara
         return None
     out = []
     for sentence in sentences:
-        words = _Words.of(sentence, asked.stems)
-        out.append(any(extend_to_counted_noun(c, words, sentence, asked, params) != c
-                       for c in candidates(sentence, asked, params)))
+        found = candidates(sentence, asked, params)
+        # the words are read only for a sentence with candidates (most of a question's cost)
+        words = _Words.of(sentence, asked.stems) if found else None
+        out.append(any(extend_to_counted_noun(c, words, sentence, asked, params) != c for c in found))
     return out
 
 
@@ -68,9 +69,12 @@ def counting_keeps(question: str, sentence_lists: Sequence[Sequence[str]], param
     return np.array(keeps) if any(keeps) else None
 
 
-def lacks_asked_span(question: str, sentences: Sequence[str], params: SpanParams) -> bool:
+def lacks_asked_span(question: str, sentences: Sequence[str], params: SpanParams,
+                     holding: Sequence[bool] | None = None) -> bool:
     """Whether no sentence holds the kind of answer `question` asks for: a passage on the
     asked topic without one names the topic but cannot answer (the answerable verdict's
-    `asked_missing`); False when the question asks for no kind the rules know."""
-    holding = sentences_holding_answer(question, sentences, params)
+    `asked_missing`); False when the question asks for no kind the rules know. `holding`:
+    `sentences_holding_answer` of these sentences when the caller has it already."""
+    if holding is None:
+        holding = sentences_holding_answer(question, sentences, params)
     return holding is not None and not any(holding)

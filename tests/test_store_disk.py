@@ -109,6 +109,17 @@ def test_above_the_threshold_an_ivf_index_serves_and_its_recall_is_recorded(town
     assert recall_at_10(DenseSearch(index.passage_vectors, index.dense.index, lists),
                         np.asarray(index.passage_vectors[sample]), record["recall_depth"]) == 1.0
 
+    # Loaded, the IVF lists are memory-mapped from the build folder (not read into memory),
+    # and search as the lists read whole do.
+    import faiss
+
+    loaded = load_index(settings.index_dir, params=store)
+    lists = faiss.downcast_InvertedLists(loaded.dense.index.invlists)
+    assert isinstance(lists, faiss.OnDiskInvertedLists) and lists.prefetch_nthread == 0
+    whole = faiss.read_index(str(current_build(settings.index_dir) / APPROXIMATE_FILE))
+    queries = np.asarray(index.passage_vectors[sample], dtype=np.float32)
+    assert np.array_equal(loaded.dense.search(queries, 10), DenseSearch(index.passage_vectors, whole, 2).search(queries, 10))
+
     engine = Engine(settings, index, embedder)
     best = engine.ask("Who brews dark ale in Corvel?", k=3).best
     assert best.source == "towns/corvel.txt" and "brews dark ale" in best.text

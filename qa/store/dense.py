@@ -62,7 +62,15 @@ class DenseSearch:
         if record.get("kind") != "ivf":
             return cls(vectors)
 
-        return cls(vectors, faiss.read_index(str(folder / APPROXIMATE_FILE)), params.nprobe)
+        # Memory-mapped, as the vectors are: the lists (1M passages: 394 MB of SQ8 codes) are not
+        # read whole into memory at load, only the pages a question's nprobe lists touch. The
+        # mapped lists' prefetch (32 threads started per search) is off: at 1M it made a
+        # search 2.5 ms slower than lists read whole (6.9 vs 4.3 ms), and without it 3.9 vs 3.8.
+        index = faiss.read_index(str(folder / APPROXIMATE_FILE), faiss.IO_FLAG_MMAP)
+        lists = faiss.downcast_InvertedLists(index.invlists)
+        if isinstance(lists, faiss.OnDiskInvertedLists):
+            lists.prefetch_nthread = 0
+        return cls(vectors, index, params.nprobe)
 
 
 def build_dense(vectors: np.ndarray, params: StoreParams, depth: int, seed: int = 0) -> tuple[DenseSearch, dict]:

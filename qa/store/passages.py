@@ -22,6 +22,7 @@ from qa.documents import Chunk, Document
 
 DATABASE = "passages.sqlite"
 ROWS_PER_STATEMENT = 900  # below SQLite's bound on the parameters of one statement
+MMAP_BYTES = 1 << 31  # SQLite caps its memory map at 2 GB by default (SQLITE_MAX_MMAP_SIZE)
 
 SCHEMA = """
 CREATE TABLE documents (row INTEGER PRIMARY KEY, collection TEXT, source TEXT, title TEXT, sha256 TEXT,
@@ -97,7 +98,14 @@ class SqlitePassages:
         self._lock = threading.Lock()
         self.documents, self.document_chars, self.first_block = self._read_documents()
         self._first_block = self.first_block.tolist()  # Python ints: read per candidate
-        self.size = int(self._query("SELECT COUNT(*) FROM passages")[0][0])
+        # A question's pages are read through a memory map rather than a read() call each (the
+        # file never changes): 190 random passages of 1M fetched in 3.1-3.7 ms, not 4.0-4.1.
+        # Mapped after the documents are read: their rows lie among the text blocks, and
+        # mapping them in would have added 150 MB of the file to the process at 1M.
+        self._connection.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
+        # rows are 0 .. n-1 (write_database): the last one is one B-tree descent, where COUNT(*)
+        # reads the whole table (1M passages: 8-23 ms, and 160 MB of it mapped into the process)
+        self.size = int(self._query("SELECT COALESCE(MAX(row) + 1, 0) FROM passages")[0][0])
 
     def _query(self, sql: str, parameters: Sequence = ()) -> list[tuple]:
         with self._lock:
