@@ -49,14 +49,14 @@ _MONEY_WORDS = r"(?:dollars?|euros?|pounds?|cents?|pence|francs?|yen|yuan|rupees
 
 PATTERNS = {
     SpanKind.DATE: re.compile(rf"{DATE_LEAD}(?:{_DATE_CORE})(?:\s*(?:-|–|to|until)\s*(?:{_DATE_CORE}))?"),
-    SpanKind.DURATION: re.compile(rf"{_QUALIFIER}\b(?:{_RANGE}|a|an|half\s+an?)[\s-]+(?:{_UNIT_MODIFIER}\s+)?{_TIME_UNIT}\b"
-                                  r"(?:\s+and\s+a\s+half)?", re.I),
+    SpanKind.DURATION: re.compile(rf"{_QUALIFIER}\b(?:{_RANGE}|a|an|half\s+an?)[\s-]+"
+                                  rf"(?:{_UNIT_MODIFIER}\s+)?{_TIME_UNIT}\b(?:\s+and\s+a\s+half)?", re.I),
     SpanKind.MONEY: re.compile(rf"{_QUALIFIER}(?:{_CURRENCY}\s?{_RANGE}(?:\s?(?:m|bn|k)\b)?"
                                rf"|(?<![\w.,]){_RANGE}\s+{_MONEY_WORDS})", re.I),
     SpanKind.PERCENT: re.compile(rf"{_QUALIFIER}(?:{_RANGE}\s?(?:%|percent\b|per\s+cent\b)|{_FRACTION})", re.I),
     SpanKind.NUMBER: re.compile(rf"{_QUALIFIER}(?:(?<![\w.,$€£¥]){_RANGE}(?:\s?%)?|{_FRACTION})", re.I),
-    SpanKind.PHONE: re.compile(r"\b(?:ext\.?|extension)\s?\d{2,6}\b|(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,5}\)[\s.-]?)?\d{2,5}(?:[\s.-]\d{2,5}){1,4}"
-                               r"(?![\w])"),
+    SpanKind.PHONE: re.compile(r"\b(?:ext\.?|extension)\s?\d{2,6}\b"
+                               r"|(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,5}\)[\s.-]?)?\d{2,5}(?:[\s.-]\d{2,5}){1,4}(?![\w])"),
     # `inline code`, a token mixing letters with digits, dots, dashes or underscores
     # (E-204, v2.3.1, DW-450, QM_HOME), or a capitalised word and a number (ISO 9050, Zone 4), or a
     # code noun and a number (port 8040, version 3).

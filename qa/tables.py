@@ -87,7 +87,9 @@ def _readings(lines: list[str]) -> list[str]:
 
 def is_table(text: str) -> bool:
     rows = [line for line in text.splitlines() if line.strip()]
-    return is_tab_table(rows) or (len(rows) >= 2 and all(is_row(r) for r in rows) and any(is_separator(r) for r in rows))
+    if is_tab_table(rows):
+        return True
+    return len(rows) >= 2 and all(is_row(r) for r in rows) and any(is_separator(r) for r in rows)
 
 
 def reading(text: str) -> str:
