@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Sequence
 
 from qa.answer_types import SpanKind, span_kind
@@ -78,29 +79,41 @@ _ASKS_OFTEN = re.compile(r"\bhow\s+(?:often|frequently)\b", re.I)
 _YEAR_RANGE = re.compile(rf"\b{YEAR}(?:\s*(?:-|–|to|and)\s*{YEAR})?\b")
 
 
-def pattern_candidates(sentence: str, asked: Asked) -> list[Candidate]:
+def pattern_candidates(sentence: str, asked: Asked) -> tuple[Candidate, ...]:
     """Spans of the asked kind that a regular expression finds in `sentence`; bare years
     are no count, and a question asking for a year wants a date with one."""
-    found = [Candidate(*m.span()) for m in FREQUENCY.finditer(sentence)] if asked.often else []
-    for match in PATTERNS[asked.kind].finditer(sentence):
+    return _pattern_spans(sentence, asked.kind, asked.year, asked.often)
+
+
+# Memoised, as _name_spans: a kind's pattern costs about 0.1 ms a sentence, and the
+# sentences of the passages that answer come back question after question.
+@lru_cache(maxsize=8192)
+def _pattern_spans(sentence: str, kind: SpanKind, year: bool, often: bool) -> tuple[Candidate, ...]:
+    found = [Candidate(*m.span()) for m in FREQUENCY.finditer(sentence)] if often else []
+    for match in PATTERNS[kind].finditer(sentence):
         group = 1 if match.lastindex and match.group(1) else 0  # the inside of `code`
         start, end = match.span(group)
         text = sentence[start:end].rstrip(".,;:")
-        if (asked.kind is SpanKind.PHONE and not 7 <= sum(ch.isdigit() for ch in text) <= 15
+        if (kind is SpanKind.PHONE and not 7 <= sum(ch.isdigit() for ch in text) <= 15
                 and not text[:1].isalpha()):  # an extension ("extension 4410") is short
             continue
-        if asked.kind is SpanKind.NUMBER and re.fullmatch(rf"{DATE_LEAD}{YEAR}", text):
+        if kind is SpanKind.NUMBER and re.fullmatch(rf"{DATE_LEAD}{YEAR}", text):
             continue
-        if asked.year and _YEAR_RANGE.search(text) is None:
+        if year and _YEAR_RANGE.search(text) is None:
             continue
         if text.strip():
             found.append(Candidate(start, start + len(text)))
-    return found
+    return tuple(found)
 
 
-def name_candidates(sentence: str, kind: SpanKind, params: SpanParams) -> list[Candidate]:
+def name_candidates(sentence: str, kind: SpanKind, params: SpanParams) -> tuple[Candidate, ...]:
     """Runs of capitalised words (names of people, places, organisations), with a "the"
     before them ("the British", "the U.S. Department of State")."""
+    return _name_spans(sentence, kind, params)
+
+
+@lru_cache(maxsize=8192)
+def _name_spans(sentence: str, kind: SpanKind, params: SpanParams) -> tuple[Candidate, ...]:
     words = list(WORD.finditer(sentence))
     found, i = [], 0
     while i < len(words):
@@ -113,7 +126,7 @@ def name_candidates(sentence: str, kind: SpanKind, params: SpanParams) -> list[C
         found.append(Candidate(words[lead].start(), words[last].end(),
                                _name_penalty(words, first, last, kind, params)))
         i = last + 1
-    return found
+    return tuple(found)
 
 
 def _is_capitalised(word: str) -> bool:
@@ -155,7 +168,7 @@ def _name_penalty(words: Sequence[re.Match], first: int, last: int, kind: SpanKi
     return penalty
 
 
-def candidates(sentence: str, asked: Asked, params: SpanParams) -> list[Candidate]:
+def candidates(sentence: str, asked: Asked, params: SpanParams) -> tuple[Candidate, ...]:
     """Every span of the asked kind in `sentence`."""
     if asked.kind in (SpanKind.PERSON, SpanKind.PLACE, SpanKind.ORGANISATION):
         return name_candidates(sentence, asked.kind, params)
@@ -184,13 +197,7 @@ class _Words:
 
     @classmethod
     def of(cls, sentence: str, question_stems: frozenset[str]) -> "_Words":
-        matches = list(WORD.finditer(sentence))
-        stems = tuple(frozenset(t) for t in tokenize([m.group() for m in matches])) if matches else ()
-        content, marks, at = [0], [0], 0
-        for m in matches:
-            content.append(content[-1] + (m.group().lower() not in COMMON_WORDS))
-            marks.append(marks[-1] + sum(not ch.isspace() for ch in sentence[at : m.start()]))
-            at = m.end()
+        spans, stems, content, marks, numeric = _sentence_words(sentence)
         asked = [bool(s & question_stems) for s in stems]
         before, after, last, first = [], [], -1, len(asked)
         for i, (here, there) in enumerate(zip(asked, reversed(asked))):
@@ -198,9 +205,8 @@ class _Words:
             first = len(asked) - 1 - i if there else first
             before.append(last)
             after.append(first)
-        return cls(tuple(m.span() for m in matches), stems, tuple(asked), tuple(m.start() for m in matches),
-                   tuple(m.end() for m in matches), tuple(content), tuple(marks[1:]), tuple(before),
-                   tuple(reversed(after)), tuple(any(ch.isdigit() for ch in m.group()) for m in matches))
+        return cls(spans, stems, tuple(asked), tuple(s for s, _ in spans), tuple(e for _, e in spans), content,
+                   marks, tuple(before), tuple(reversed(after)), numeric)
 
     def inside(self, c: Candidate) -> range:
         """The indices of the words the candidate covers."""
@@ -213,6 +219,21 @@ class _Words:
         `punctuation_gap` for each punctuation mark between them."""
         between = self.content_before[right] - self.content_before[left + 1]
         return 1.0 + between + punctuation_gap * (self.marks_before[right] - self.marks_before[left])
+
+
+@lru_cache(maxsize=8192)
+def _sentence_words(sentence: str) -> tuple[tuple, tuple, tuple, tuple, tuple]:
+    """What _Words holds that does not depend on the question (memoised with the candidates):
+    word spans, stems, content words and punctuation marks before each word, digits."""
+    matches = list(WORD.finditer(sentence))
+    stems = tuple(frozenset(t) for t in tokenize([m.group() for m in matches])) if matches else ()
+    content, marks, at = [0], [0], 0
+    for m in matches:
+        content.append(content[-1] + (m.group().lower() not in COMMON_WORDS))
+        marks.append(marks[-1] + sum(not ch.isspace() for ch in sentence[at : m.start()]))
+        at = m.end()
+    return (tuple(m.span() for m in matches), stems, tuple(content), tuple(marks[1:]),
+            tuple(any(ch.isdigit() for ch in m.group()) for m in matches))
 
 
 def restates_question(c: Candidate, words: _Words, params: SpanParams) -> bool:

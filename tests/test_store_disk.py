@@ -53,9 +53,9 @@ def test_a_loaded_index_reads_its_passages_and_texts_from_disk_across_text_block
     save_index(built, settings.index_dir)
     loaded = load_index(settings.index_dir)
 
-    assert isinstance(loaded.passage_vectors, np.memmap) and loaded.passage_vectors.dtype == np.float32
-    assert isinstance(loaded.sentence_vectors, np.memmap) and loaded.sentence_vectors.dtype == np.float16
-    assert isinstance(loaded.arrays.flags, np.memmap)
+    assert isinstance(loaded.passage_vectors.base, np.memmap) and loaded.passage_vectors.dtype == np.float32
+    assert isinstance(loaded.sentence_vectors.base, np.memmap) and loaded.sentence_vectors.dtype == np.float16
+    assert isinstance(loaded.arrays.flags.base, np.memmap)  # views of the maps, not copies
     assert all(d.text == "" for d in loaded.documents), "memory holds no document's text"
     assert [loaded.document_text(i) for i in range(len(loaded.documents))] == [d.text for d in built.documents]
     assert loaded.document_lengths().tolist() == [len(d.text) for d in built.documents]

@@ -49,8 +49,10 @@ class PassageArrays:
 
     @classmethod
     def load(cls, folder: Path) -> "PassageArrays":
-        """Memory-mapped: pages are read when a question touches them, and shared by processes."""
-        return cls(**{name: np.load(folder / file, mmap_mode="r", allow_pickle=False)
+        """Memory-mapped: pages are read when a question touches them, and shared by processes.
+        Held as plain ndarray views of the maps (numpy.memmap's indexing runs Python code: 8%
+        of the server's samples under load)."""
+        return cls(**{name: np.load(folder / file, mmap_mode="r", allow_pickle=False).view(np.ndarray)
                       for name, file in cls.FILES.items()})
 
     def consistent(self, documents: int) -> bool:

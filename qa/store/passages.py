@@ -4,15 +4,17 @@ Each text is stored once. A document's text is kept in blocks of `text_block_cha
 characters and a passage as offsets into it, so a question reads only its candidates' one
 or two blocks each, and a document's whole text is read only when it is viewed. The
 database is written once into a staging build folder and never changed afterwards, so
-a reader opens it read-only and immutable (no file locks, no journal): one connection per
-loaded store, shared by its threads under a lock (a fetch takes milliseconds).
+a reader opens it read-only and immutable (no file locks, no journal): a few connections per
+loaded store, each used by one thread at a time, so concurrent questions read in parallel.
 """
 
 from __future__ import annotations
 
 import json
+import queue
 import sqlite3
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -22,6 +24,8 @@ from qa.documents import Chunk, Document
 
 DATABASE = "passages.sqlite"
 ROWS_PER_STATEMENT = 900  # below SQLite's bound on the parameters of one statement
+READERS = 4  # connections of a loaded store: questions that fetch at once beyond this wait
+KEPT_CHUNKS = 4096  # passages a loaded store keeps decoded (a few MB): the answering ones recur
 MMAP_BYTES = 1 << 31  # SQLite caps its memory map at 2 GB by default (SQLITE_MAX_MMAP_SIZE)
 
 SCHEMA = """
@@ -91,25 +95,36 @@ class SqlitePassages:
     def __init__(self, path: Path, block_chars: int) -> None:
         self.path = Path(path)
         self.block_chars = block_chars
-        # One connection, opened now and shared under a lock: an open file stays readable when
-        # a later build's cleanup (or a user) deletes the folder under a serving process.
+        # The connections are opened now and lent to one thread at a time: an open file stays
+        # readable when a later build's cleanup (or a user) deletes the folder under a serving
+        # process. One lock over one connection made concurrent questions queue (py-spy: a
+        # fifth of the server's samples under 16 clients were threads waiting for it).
+        self._kept: OrderedDict[int, Chunk] = OrderedDict()
+        self._kept_lock = threading.Lock()
         uri = f"{self.path.resolve().as_uri()}?mode=ro&immutable=1"
-        self._connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
-        self._lock = threading.Lock()
+        connections = [sqlite3.connect(uri, uri=True, check_same_thread=False) for _ in range(READERS)]
+        self._readers: queue.SimpleQueue = queue.SimpleQueue()
+        self._readers.put(connections[0])
         self.documents, self.document_chars, self.first_block = self._read_documents()
         self._first_block = self.first_block.tolist()  # Python ints: read per candidate
         # A question's pages are read through a memory map rather than a read() call each (the
         # file never changes): 190 random passages of 1M fetched in 3.1-3.7 ms, not 4.0-4.1.
         # Mapped after the documents are read: their rows lie among the text blocks, and
         # mapping them in would have added 150 MB of the file to the process at 1M.
-        self._connection.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
+        for connection in connections:
+            connection.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
+        for connection in connections[1:]:
+            self._readers.put(connection)
         # rows are 0 .. n-1 (write_database): the last one is one B-tree descent, where COUNT(*)
         # reads the whole table (1M passages: 8-23 ms, and 160 MB of it mapped into the process)
         self.size = int(self._query("SELECT COALESCE(MAX(row) + 1, 0) FROM passages")[0][0])
 
     def _query(self, sql: str, parameters: Sequence = ()) -> list[tuple]:
-        with self._lock:
-            return self._connection.execute(sql, parameters).fetchall()
+        connection = self._readers.get()
+        try:
+            return connection.execute(sql, parameters).fetchall()
+        finally:
+            self._readers.put(connection)
 
     def _read_documents(self) -> tuple[tuple[Document, ...], np.ndarray, np.ndarray]:
         """Every document without its text (title, source, format, pages, hash), its length,
@@ -127,6 +142,23 @@ class SqlitePassages:
         return self.size
 
     def at(self, rows: Sequence[int]) -> list[Chunk]:
+        """The passages at `rows`; the last KEPT_CHUNKS fetched are kept decoded (a question's
+        fetch, text cut from its blocks and a Chunk made of each, was a tenth of its CPU)."""
+        wanted = [int(r) for r in rows]
+        with self._kept_lock:
+            found = {r: self._kept[r] for r in wanted if r in self._kept}
+            for r in found:
+                self._kept.move_to_end(r)
+        missing = sorted(set(wanted) - found.keys())
+        fetched = dict(zip(missing, self._read(missing))) if missing else {}
+        with self._kept_lock:
+            self._kept.update(fetched)
+            while len(self._kept) > KEPT_CHUNKS:
+                self._kept.popitem(last=False)
+        found.update(fetched)
+        return [found[r] for r in wanted]
+
+    def _read(self, rows: Sequence[int]) -> list[Chunk]:
         wanted = [int(r) for r in rows]
         found: dict[int, tuple] = {}
         for part in _parts(sorted(set(wanted))):
@@ -161,7 +193,7 @@ class SqlitePassages:
         return out
 
     def all(self) -> list[Chunk]:
-        return [chunk for part in _parts(list(range(self.size)), 20_000) for chunk in self.at(part)]
+        return [chunk for part in _parts(list(range(self.size)), 20_000) for chunk in self._read(part)]
 
     def document_text(self, doc_row: int) -> str:
         lo, hi = int(self.first_block[doc_row]), int(self.first_block[doc_row + 1])
