@@ -1,13 +1,15 @@
 """What kind of answer a question asks for, and whether a text holds one.
 
 Only kinds that a regular expression can recognise reliably are named: a date or time
-("When ...?"), a number or amount ("How many ...?") and a sum of money ("How much money
-...?", "What was the budget ...?"). A question of another kind has no answer type, and
-nothing is checked for it.
+("When ...?"), a number or amount ("How many ...?"), a sum of money ("How much money
+...?", "What was the budget ...?") and a reason ("Why ...?", held by "because", "due to",
+...). A question of another kind has no answer type, and nothing is checked for it.
 
 Ranking prefers passages holding the wanted kind; highlighting prefers sentences holding
 it; and the no-answer check lowers its confidence when the top passage holds none, since
 a passage without a date cannot say when ("When was Program Global Shield launched?").
+A reason is the exception there: it can be given without a marker word ("the name refers
+to ..."), so its absence is no sign of a missing answer (VERDICT_TYPES).
 """
 
 from __future__ import annotations
@@ -20,6 +22,11 @@ class AnswerType(str, Enum):
     DATE = "date"
     NUMBER = "number"
     MONEY = "money"
+    REASON = "reason"
+
+
+# The kinds whose absence from a passage tells the no-answer check it cannot answer.
+VERDICT_TYPES = frozenset({AnswerType.DATE, AnswerType.NUMBER, AnswerType.MONEY})
 
 
 # The question's first words say what it asks for; up to two words may come first
@@ -41,6 +48,8 @@ _ASKS_NUMBER = re.compile(
     r"(what|which)\s+(share|percentage|percent|proportion|fraction|number|amount|age|portion|ratio|rate))\b",
     re.I,
 )
+_ASKS_REASON = re.compile(_LEAD + r"(why|for\s+what\s+reasons?|(what|which)\s+(is|was|are|were)\s+the\s+"
+                          r"(\w+\s+)?(reasons?|causes?|cause))\b", re.I)
 
 # Capitalised, so that the verbs "may" and "march" are not taken for months.
 _MONTHS = (r"(?-i:January|February|March|April|May|June|July|August|September|October|November|December|"
@@ -63,6 +72,10 @@ _HOLDS = {
     AnswerType.NUMBER: re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.I),
     AnswerType.MONEY: re.compile(r"[$€£¥]|\b(dollars?|euros?|pounds?|cents?|usd|eur|gbp|million|billion|trillion)\b",
                                  re.I),
+    # "since" and "as" are left out: they date and compare more often than they explain.
+    AnswerType.REASON: re.compile(r"\b(because|due\s+to|owing\s+to|as\s+a\s+result|so\s+that|in\s+order\s+to|"
+                                  r"caused\s+by|reasons?|named\s+(after|for)|refers?\s+to|on\s+account\s+of)\b",
+                                  re.I),
 }
 
 
@@ -88,6 +101,8 @@ def answer_type(question: str) -> AnswerType | None:
         return AnswerType.DATE
     if _ASKS_NUMBER.search(question):
         return AnswerType.NUMBER
+    if _ASKS_REASON.search(question):
+        return AnswerType.REASON
     return None
 
 

@@ -24,7 +24,7 @@ from qa.config import Settings
 from qa.documents import Document
 from qa.embedding import SentenceTransformerEmbedder, load_embedder
 from qa.errors import BadQueryError, CollectionError, IndexNotReady, QAError
-from qa.answer_types import answer_type, holds
+from qa.answer_types import VERDICT_TYPES, answer_type, holds
 from qa.exact_tokens import exact_tokens
 from qa.highlight import highlight_passage
 from qa.indexing import Indexer, refresh, served_collections
@@ -275,7 +275,8 @@ class Engine:
                                   doc.page_of(chunk.start)))
         conf, found = 0.0, None
         if hits:
-            found = measure(hits, self._reading(question, wanted, chunks[0], results[0], flat, holdings[0]),
+            checked = wanted if wanted in VERDICT_TYPES else None
+            found = measure(hits, self._reading(question, checked, chunks[0], results[0], flat, holdings[0]),
                             terms, set(lexical.known_terms(list(terms))), lexical.max_idf(),
                             ranking.runner_up(hits[0].row))
             conf = probability(found, self.settings.answerability)

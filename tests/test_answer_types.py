@@ -19,6 +19,8 @@ from tests.conftest import write_docs
     ("How much money did the machines catch?", AnswerType.MONEY),
     ("What was the DHS budget request for fiscal year 2013?", AnswerType.MONEY),
     ("What was the total value of the goods seized?", AnswerType.MONEY),
+    ("Why was version 4.2.1 withdrawn?", AnswerType.REASON),
+    ("What was the main reason for the delay?", AnswerType.REASON),
     ("Who approves the agreement?", None),
     ("Where was the forum held?", None),
     ("What does the Coast Guard assess abroad?", None),
@@ -40,6 +42,9 @@ def test_answer_type_of_a_question(question, kind):
     ("The budget is $60 billion.", AnswerType.MONEY, True),
     ("It cost 2 million euros.", AnswerType.MONEY, True),
     ("It seized 140 metric tons of chemicals.", AnswerType.MONEY, False),
+    ("It was withdrawn because it deleted reminders.", AnswerType.REASON, True),
+    ("The work was put off due to the rain.", AnswerType.REASON, True),
+    ("Since 2019 the office has been in Leeds.", AnswerType.REASON, False),
     ("Anything at all.", None, True),
 ])
 def test_holds_an_answer_type(text, kind, expected):
@@ -68,6 +73,14 @@ def test_a_passage_without_the_asked_for_kind_is_no_confident_answer(shield_engi
     # ... and a dated passage answers a when-question.
     dated = shield_engine.ask("When did the European Cybercrime Forum meet?")
     assert "April 2011" in dated.results[0].highlights[0].text and dated.answerable
+
+
+def test_a_reason_without_a_marker_word_is_no_missing_answer(shield_engine):
+    """"Because" is preferred for a why-question, but its absence says nothing: a passage can
+    explain without it ("an initiative to protect the supply chain")."""
+    why = shield_engine.ask("Why was Program Global Shield launched?")
+    assert "launched Program Global Shield" in why.results[0].text
+    assert why.evidence.type_missing == 0.0 and why.answerable
 
 
 def test_the_verb_may_is_no_month_and_todays_world_no_date():

@@ -1,9 +1,12 @@
 """Quality floor on data/eval/mixed: 12 everyday documents (HTML with site chrome, PDFs with
 running headers and page footers, Markdown, plain text) and 64 questions. The floors sit a
-little under the measured figures (docs/evaluation.md: Hit@1 0.833, Hit@3 0.938, highlight
-0.771, 11/16 unanswerable and 2/48 answerable flagged). The answerable floor went from 1 to 2
+little under the measured figures (docs/evaluation.md: Hit@1 0.917, Hit@3 0.979, highlight
+0.792, 11/16 unanswerable and 3/48 answerable flagged). The answerable floor went from 1 to 2
 with the focus features (issue 12 item 4): the refit flags 5 more unanswerable questions for
-2 answerable ones, one of them answered by a wrong passage."""
+2 answerable ones, one of them answered by a wrong passage; and to 3 with the reason answer
+type, which ranks "Why is the town called Kestrel Ford?"'s answering passage first, where a
+wrong one had been answered with confidence 0.91, but the verdict flags it (0.09): its words
+match only the town's name."""
 
 from __future__ import annotations
 
@@ -30,9 +33,9 @@ def mixed_engine(tmp_path_factory, embedder):
 def test_mixed_set_meets_its_floor(mixed_engine):
     report = evaluate_questions(mixed_engine, load_questions(MIXED / "questions.jsonl"))
     assert report.questions == 64
-    assert report.hit_at_1 >= 0.81 and report.hit_at_3 >= 0.92
-    assert report.highlight_accuracy >= 0.75
-    assert report.unanswerable_flagged >= 10 and report.answerable_flagged <= 2
+    assert report.hit_at_1 >= 0.85 and report.hit_at_3 >= 0.95
+    assert report.highlight_accuracy >= 0.77
+    assert report.unanswerable_flagged >= 10 and report.answerable_flagged <= 3
     types = json.loads((MIXED / "question_types.json").read_text(encoding="utf-8"))
     codes = [o for o in report.outcomes if types[o.id]["type"] == "code"]
     assert len(codes) == 4 and all(o.hit_rank == 1 and o.highlight_hit for o in codes)

@@ -468,6 +468,32 @@ def test_a_changed_document_re_embeds_only_its_changed_paragraph(fresh, embedder
     np.testing.assert_allclose(index.sentence_vectors, full.sentence_vectors, atol=1e-5)
 
 
+def test_a_build_from_before_a_flag_serves_and_is_rebuilt_without_re_embedding(built, embedder):
+    """A build whose flags lack the reason column (made before it was added) still loads and
+    serves (every passage counts as holding a reason: nothing is preferred), and is rebuilt
+    from its own vectors."""
+    from dataclasses import replace
+
+    from qa.answer_types import AnswerType
+    from qa.store.arrays import FLAG_COLUMNS
+
+    settings, engine, _ = built
+    new = engine.index
+    older_columns = [c for c in FLAG_COLUMNS if c != AnswerType.REASON.value]
+    keep = [FLAG_COLUMNS.index(c) for c in older_columns]
+    manifest = {**new.manifest, "store": {**new.manifest["store"], "flags": older_columns}}
+    older = replace(new, arrays=replace(new.arrays, flags=np.asarray(new.arrays.flags)[:, keep]), manifest=manifest)
+    rows = np.arange(new.passages)
+    assert older.arrays.consistent(len(older.documents), len(older_columns))
+    assert older.holds(AnswerType.REASON, rows).all()
+    np.testing.assert_array_equal(older.holds(AnswerType.DATE, rows), new.holds(AnswerType.DATE, rows))
+    assert store.stale_reason(manifest, embedder, settings, None) == "passage flags changed"
+    counting = CountingEmbedder(embedder)
+    index, report = build_index(collections_of(settings), counting, settings, previous=older)
+    assert counting.encoded == [] and report.passages_embedded == 0
+    np.testing.assert_array_equal(index.arrays.flags, new.arrays.flags)
+
+
 def test_a_new_chunker_version_re_embeds_only_texts_that_changed(fresh, embedder, monkeypatch):
     settings, engine, _ = fresh
     monkeypatch.setattr(store.manifest, "CHUNKER_VERSION", store.manifest.CHUNKER_VERSION + 1)

@@ -55,10 +55,11 @@ class PassageArrays:
         return cls(**{name: np.load(folder / file, mmap_mode="r", allow_pickle=False).view(np.ndarray)
                       for name, file in cls.FILES.items()})
 
-    def consistent(self, documents: int) -> bool:
+    def consistent(self, documents: int, flag_columns: int = len(FLAG_COLUMNS)) -> bool:
+        """`flag_columns`: the columns its build recorded (an older build may have fewer)."""
         rows = len(self.passage_vectors)
         return (len(self.sentence_start) == rows + 1 and len(self.chunk_doc) == rows
-                and self.flags.shape == (rows, len(FLAG_COLUMNS))
+                and self.flags.shape == (rows, flag_columns)
                 and len(self.sentence_vectors) == (int(self.sentence_start[-1]) if rows else len(self.sentence_vectors))
                 and (not rows or 0 <= int(self.chunk_doc.min()) <= int(self.chunk_doc.max()) < documents))
 
@@ -80,8 +81,10 @@ def passage_flags(documents: Sequence[Document], chunks: Sequence[Chunk], chunk_
     return flags
 
 
-def flag_column(kind: AnswerType | str) -> int:
-    return FLAG_COLUMNS.index(kind.value if isinstance(kind, AnswerType) else kind)
+def flag_column(kind: AnswerType | str, columns: Sequence[str] = FLAG_COLUMNS) -> int | None:
+    """The column of `kind` among a build's `columns`; None when that build has none for it."""
+    name = kind.value if isinstance(kind, AnswerType) else kind
+    return columns.index(name) if name in columns else None
 
 
 def document_groups(chunk_doc: np.ndarray, documents: int) -> np.ndarray:

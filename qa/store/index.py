@@ -30,7 +30,7 @@ from qa.documents import Chunk, Document
 from qa.errors import IndexFormatError
 from qa.lexical import LexicalIndex
 from qa.params import StoreParams
-from qa.store.arrays import PassageArrays, flag_column
+from qa.store.arrays import FLAG_COLUMNS, PassageArrays, flag_column
 from qa.store.dense import DenseSearch
 from qa.store.folder import current_build, publish
 from qa.store.manifest import FORMAT_VERSION, check_sizes, read_build_manifest, seal
@@ -173,7 +173,12 @@ class StoredIndex:
         return np.asarray(self.arrays.flags[np.asarray(rows, dtype=np.int64), 0], dtype=bool)
 
     def holds(self, kind: AnswerType, rows: np.ndarray) -> np.ndarray:
-        return np.asarray(self.arrays.flags[np.asarray(rows, dtype=np.int64), flag_column(kind)], dtype=bool)
+        """An index built before `kind` was flagged (served while its rebuild runs) says every
+        passage holds one: nothing is preferred, as when it was built."""
+        column = flag_column(kind, self.manifest.get("store", {}).get("flags", FLAG_COLUMNS))
+        if column is None:
+            return np.ones(len(rows), dtype=bool)
+        return np.asarray(self.arrays.flags[np.asarray(rows, dtype=np.int64), column], dtype=bool)
 
 
 def save_index(index: StoredIndex, index_dir: Path) -> Path:
@@ -256,6 +261,7 @@ def _load_build(build: Path, verify: bool, params: StoreParams | None) -> Stored
             lexical = LexicalIndex.load(build / "bm25", len(records), mmap=True)
     except Exception as exc:  # OSError, ValueError, KeyError, sqlite3.Error, faiss's RuntimeError ...
         raise IndexFormatError(f"index at {build} cannot be read ({exc})") from exc
-    if len(records) != len(arrays.passage_vectors) or not arrays.consistent(len(records.documents)):
+    columns = len(store.get("flags", FLAG_COLUMNS))
+    if len(records) != len(arrays.passage_vectors) or not arrays.consistent(len(records.documents), columns):
         raise IndexFormatError(f"index at {build} is inconsistent")
     return StoredIndex(records.documents, records, arrays, lexical, manifest, dense)
