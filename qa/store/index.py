@@ -53,7 +53,8 @@ class StoredIndex:
     lexical: LexicalIndex = field(repr=False)
     manifest: dict[str, Any]
     dense: DenseSearch = field(repr=False)
-    _last_lexical: tuple = field(default=("", None), init=False, repr=False)
+    # per thread, its last question's BM25 matches (see _lexical_matches)
+    _last_lexical: threading.local = field(default_factory=threading.local, init=False, repr=False, compare=False)
 
     @property
     def built_at(self) -> str:
@@ -162,11 +163,13 @@ class StoredIndex:
         return out
 
     def _lexical_matches(self, query: str) -> tuple[np.ndarray, np.ndarray]:
-        # the last query's matches: the retriever asks for candidates, then for their scores
-        last = self._last_lexical  # one read: another thread may replace it meanwhile
+        """The retriever asks for candidates, then for their scores, in the same thread: the
+        matches are read once. Kept per thread, so concurrent questions do not evict each
+        other's (one slot shared by every thread missed under load)."""
+        last = getattr(self._last_lexical, "matches", ("", None))
         if last[0] != query:
             last = (query, self.lexical.matches(query))
-            self._last_lexical = last
+            self._last_lexical.matches = last
         return last[1]
 
     def undamped(self, rows: np.ndarray) -> np.ndarray:
