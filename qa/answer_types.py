@@ -49,7 +49,7 @@ _ASKS_NUMBER = re.compile(
     re.I,
 )
 _ASKS_REASON = re.compile(_LEAD + r"(why|for\s+what\s+reasons?|(what|which)\s+(is|was|are|were)\s+the\s+"
-                          r"(\w+\s+)?(reasons?|causes?|cause))\b", re.I)
+                          r"(\w+\s+)?(reasons?|causes?))\b", re.I)
 
 # Capitalised, so that the verbs "may" and "march" are not taken for months.
 _MONTHS = (r"(?-i:January|February|March|April|May|June|July|August|September|October|November|December|"
