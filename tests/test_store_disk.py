@@ -71,6 +71,34 @@ def test_a_loaded_index_reads_its_passages_and_texts_from_disk_across_text_block
     assert loaded.undamped(np.arange(loaded.passages)).any()
 
 
+def test_concurrent_questions_read_the_same_passages_and_bm25_scores_as_one_at_a_time(towns, tmp_path, embedder):
+    """Threads fetch passages through the store's pool of SQLite readers and its kept decoded
+    passages, and ask BM25 for candidates then scores (each thread's last matches are kept):
+    every thread gets what a lone caller gets, on a cold store and on a warm one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from qa.store import passages
+
+    settings = Settings(docs=(towns,), index_dir=tmp_path / "index")
+    built, _ = build_index(collections_of(settings), embedder, settings)
+    save_index(built, settings.index_dir)
+    loaded = load_index(settings.index_dir)
+    rng = np.random.default_rng(0)
+    row_sets = [rng.choice(loaded.passages, size=12) for _ in range(64)]  # repeats within and across sets
+    queries = [f"Who {trade} in {town}?" for town in TOWNS for trade in TRADES[:4]]
+
+    def lexical(store, query: str) -> tuple[list[int], list[float]]:
+        rows, _ = store.lexical_candidates(query, 10)
+        return rows.tolist(), store.lexical_scores(query, rows).tolist()
+
+    expected_chunks = [[built.chunks[r] for r in rows] for rows in row_sets]
+    expected_lexical = [lexical(built, q) for q in queries]
+    for _ in range(2):  # cold (nothing kept yet), then warm (every passage read before)
+        with ThreadPoolExecutor(max_workers=passages.READERS * 2) as pool:
+            assert list(pool.map(loaded.chunks_at, row_sets)) == expected_chunks
+            assert list(pool.map(lambda q: lexical(loaded, q), queries)) == expected_lexical
+
+
 def test_the_engine_serves_document_texts_from_the_store(tiny_settings, embedder):
     index, _ = open_index(tiny_settings, embedder, collections_of(tiny_settings))
     engine = Engine(tiny_settings, index, embedder)
