@@ -267,7 +267,9 @@ def test_upload_a_document_then_get_an_answer_cited_from_it(page, tmp_path):
     page.wait_for_function("() => (document.querySelector('#upload-status') || {}).textContent"
                            " && document.querySelector('#upload-status').textContent.includes('Added 1 document')")
     assert UPLOAD_NAME in status.inner_text() and "added" in status.inner_text()
-    assert page.locator("#qa-status").inner_text().startswith("5 documents")  # 2 seeds, hostile, PDF, this
+    # 2 seeds, hostile, PDF, this: the status line follows the served index, and a progress poll
+    # computed before the switch may land after the upload's reply (seen on one core), so it is awaited
+    page.wait_for_function("() => document.querySelector('#qa-status').innerText.startsWith('5 documents')")
     ask(page, "How many paper lanterns did the Quillmoor festival count?")
     page.locator("#results .qa-answer").wait_for()
     assert "4,812" in page.locator("#results .qa-answer mark.qa-answer-mark").inner_text()
