@@ -71,6 +71,15 @@ WORD = re.compile(r"(?:[A-Z]\.)+|[^\W_][\w'’.-]*[^\W_]|[^\W_]")
 # "University of Notre Dame") and titles that may start one ("Dr. Ada Lane").
 NAME_JOINERS = frozenset("of for de des du la le del della di da van von der den al bin".split())
 TITLES = frozenset("dr dr. mr mr. mrs mrs. ms ms. st st. prof prof. sir".split())
+# Last words that make a run of capitalised words a place, not a person ("Ferris Road",
+# "Quayside House", "Ashcombe Rec"), and names of days and months ("Saturday", "May").
+PLACE_ENDINGS = frozenset(
+    "road rd street st lane avenue ave drive way close crescent terrace square park place gardens green "
+    "rec clinic hospital surgery house hall centre center library station airport bridge river lake "
+    "mountain island harbour port beach city town village county".split())
+CALENDAR_WORDS = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april may june july "
+    "august september october november december".split())
 # Words that start no name ("The", "However", "Thank" opening a sentence) and that do
 # not set a candidate apart from a question word ("borough of Queens").
 COMMON_WORDS = frozenset(QUESTION_WORDS) | frozenset(

@@ -13,7 +13,8 @@ from typing import Sequence
 
 import numpy as np
 
-from qa.answer_span import Asked, _Words, candidates, extend_to_counted_noun, restates_question
+from qa.answer_span import _Words, extend_to_counted_noun, restates_question
+from qa.span_candidates import Asked, candidates
 from qa.answer_types import span_kind
 from qa.params import SpanParams
 

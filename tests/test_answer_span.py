@@ -12,7 +12,7 @@ from qa.cli import app
 from qa.params import SpanParams
 from qa.evaluation.metrics import span_hit
 from qa.render import render_answer
-from qa.span_presence import lacks_asked_span
+from qa.span_presence import lacks_asked_span, sentences_holding_answer
 from tests.conftest import SEEDS
 
 
@@ -168,3 +168,16 @@ def test_a_passage_without_the_asked_kind_of_answer_lacks_it():
                                 sentences + ["About 6,842 people live there."], SpanParams())
     # a question of no kind the rules know lacks nothing
     assert not lacks_asked_span("Why is the town called Kestrel Ford?", sentences, SpanParams())
+
+
+def test_a_street_a_building_or_a_day_is_no_answer_to_who():
+    # "Ferris Road" and "Saturday" are capitalised runs but no person: the sentence naming
+    # neither a person is not preferred for a who-question, the next one is
+    question = "Who runs the puppy parties at the clinic?"
+    sentences = ["Puppy parties run on Saturday in the waiting room at our Ferris Road clinic.",
+                 "They are led by our head nurse, Tom Okafor."]
+    assert sentences_holding_answer(question, sentences, SpanParams()) == [False, True]
+    assert span(question, sentences[1]) == "Tom Okafor"
+    assert span("Who opened the new wing?", "The new wing of Quayside House was opened on Monday.") is None
+    # a place is still a place when asked for one
+    assert span("Where is the clinic?", "The clinic is on Ferris Road, next to the library.") == "Ferris Road"
