@@ -31,8 +31,9 @@ CHUNKER_VERSION = 4  # 3: Markdown blocks, headings as context; 4: "```lang" ins
 # Bump when the extraction or cutting of HTML and PDF changes (qa.formats, qa.pdf_layout):
 # stored indexes rebuild, but documents whose passages are unchanged keep their vectors, so a
 # corpus of plain text (SciFact) is not re-embedded.
-STRUCTURE_VERSION = 4  # 1: HTML and PDF headings as context, PDF furniture dropped; 2: plain-text headings too;
-# 3: tables and lists of structured documents rank as prose; 4: PDF tables as pipe tables (qa.pdf_tables)
+STRUCTURE_VERSION = 5  # 1: HTML and PDF headings as context, PDF furniture dropped; 2: plain-text headings too;
+# 3: tables and lists of structured documents rank as prose; 4: PDF tables as pipe tables (qa.pdf_tables);
+# 5: no sentence end between a numbering abbreviation and its number ("Op. 10", "Vol. 2")
 # Formats cut at Markdown blocks, with heading lines as context (HTML and PDF are extracted
 # as Markdown-like text, see qa.formats).
 STRUCTURED_FORMATS = ("markdown", "html", "pdf")
@@ -46,6 +47,9 @@ ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof sr jr st vs etc e.g i.e cf al inc ltd co corp dept gen adm lt col sgt rep sen gov "
     "jan feb mar apr jun jul aug sep sept oct nov dec no fig eq approx ca".split()
 )
+# ... and not between these and a number ("Chopin's Op. 10 Études", "Vol. 2", "pp. 34-41"),
+# where the word alone could end a sentence ("a work of art. The ...").
+NUMBERING_ABBREVIATIONS = frozenset("op opp vol vols pp nos ch chap sec art para figs eqs ref refs".split())
 _SENTENCE_END = re.compile(r"[.!?]+[\"”’')\]]*(?=\s)")
 _WORD = re.compile(r"\w+")
 _PROSE_END = re.compile(r"[.!?:;][\"”’')\]]*$")  # a closing quote alone ends a title, not a sentence
@@ -100,6 +104,8 @@ def _is_boundary(text: str, seg_start: int, dot: int, end: int, line_end: int) -
     token = before[-1]
     token = token.lstrip("\"“‘(").lower()
     if token in ABBREVIATIONS or "." in token or (len(token) == 1 and token.isalpha()):
+        return False
+    if token in NUMBERING_ABBREVIATIONS and text[nxt].isdigit():
         return False
     segment = text[seg_start:end]
     open_quotes = segment.count("“") - segment.count("”") + segment.count('"') % 2

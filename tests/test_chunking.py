@@ -104,6 +104,12 @@ def test_sentences_respect_abbreviations_quotes_and_numbering():
     ]
     numbered = "1. Home\n2. About Us"
     assert [numbered[s:e] for s, e in split_sentences(numbered)] == ["1. Home", "2. About Us"]
+    # a numbering abbreviation before its number is no sentence end; the same word before
+    # a capital still is one
+    works = "Liszt was the dedicatee of Chopin's Op. 10 Etudes. See pp. 34-41 of Vol. 2 there. A work of art. The end."
+    assert [works[s:e] for s, e in split_sentences(works)] == [
+        "Liszt was the dedicatee of Chopin's Op. 10 Etudes.", "See pp. 34-41 of Vol. 2 there.", "A work of art.",
+        "The end."]
 
 
 def test_prose_needs_words_and_a_sentence_end():
