@@ -40,7 +40,7 @@ _ASKS_MONEY = re.compile(
 )
 _ASKS_DATE = re.compile(
     _LEAD + r"(when|how\s+long\s+ago|since\s+when|(what|which|in\s+what|in\s+which|on\s+what|on\s+which)\s+"
-    r"(year|date|day|month|decade|century|season))\b",
+    r"(year|date|day|month|decade|century|season|time))\b",
     re.I,
 )
 _ASKS_NUMBER = re.compile(
@@ -62,10 +62,15 @@ _PERIODS = r"weeks?|months?|years?|decades?|centur(y|ies)|spring|summer|autumn|f
 # A date or a point in time: a year, a month, a weekday, a season or period named relative to
 # now ("this past April", "last year"), or "ago". Bare "today" and "now" are left out: a
 # speech says "today's world" without dating anything.
+_UNITS = r"minutes?|hours?|days?|nights?|weeks?|months?|years?|decades?"
 _DATE = (rf"\b(1[5-9]\d\d|20\d\d)\b|\b\d{{1,2}}/\d{{1,2}}\b|\b({_MONTHS})(?!\w)|"
          rf"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|tomorrow|tonight|ago)\b|"
          rf"\b(last|next|this|past|coming|previous|same|that|each|every)\s+({_PERIODS})\b|"
-         rf"\b(spring|summer|autumn|winter)\s+of\b")
+         rf"\b(spring|summer|autumn|winter)\s+of\b|"
+         # a time of day ("8:47 p.m.", "10am", "19:30", "noon") or a time set by an event
+         # ("one week after the second injection", "two days before departure")
+         rf"\b\d{{1,2}}:\d{{2}}\b|\b\d{{1,2}}(\.\d{{2}})?\s?(a\.?m\b\.?|p\.?m\b\.?)|\b(noon|midday|midnight|o'clock)\b|"
+         rf"\b(\d+|{_NUMBER_WORDS}|a|an)\s+({_UNITS})\s+(after|before|later|earlier|beforehand)\b")
 
 _HOLDS = {
     AnswerType.DATE: re.compile(_DATE, re.I),

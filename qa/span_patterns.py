@@ -41,6 +41,9 @@ _DATE_CORE = (
     rf"|\b{YEAR}(?:\s*(?:-|–|to|and)\s*(?:{YEAR}|\d\d))?\b"
     rf"|\b\d{{1,2}}(?::\d\d)?\s*(?:a\.m\.|p\.m\.|am|pm)(?!\w)|\b\d{{1,2}}:\d\d\b"
     rf"|\b(?:this|last|next)\s+(?:week|month|year|spring|summer|autumn|fall|winter)\b|\b\w+\s+ago\b"
+    # a time set by an event: "one week after the second injection", "two days later"
+    rf"|\b(?:{_NUMBER}|a|an)\s+{_TIME_UNIT}\s+(?:after|before)(?:\s+(?!(?:because|and|but|so|when|which|that|"
+    rf"is|are|was|were)\b)[\w'-]+){{1,4}}|\b(?:{_NUMBER}|a|an)\s+{_TIME_UNIT}\s+(?:later|earlier)\b"
 )
 DATE_LEAD = (r"(?i:(?:\b(?:in|on|by|since|until|from|during|before|after)\s+)?"
               r"(?:\b(?:this\s+past|early|late|mid|the\s+end\s+of|the\s+start\s+of)[\s-]+)?)")

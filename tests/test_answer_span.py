@@ -55,6 +55,8 @@ def span(question: str, sentence: str, before: str = "Intro text. ") -> str | No
     # how often, an extension, a code noun with a number, a version after the asked name,
     # a duration with a word before its unit
     ("How often should the filter be cleaned?", "Clean the filter once a week with a soft brush.", "once a week"),
+    ("When can the puppy go out?", "Keep the puppy indoors until one week after the second injection, because it "
+     "is not yet protected.", "until one week after the second injection"),
     ("What is the phone extension for the helpdesk?", "Call the helpdesk on extension 4410 on weekdays.",
      "extension 4410"),
     ("What port does the preview server use?", "The preview server listens on port 8040 by default.", "port 8040"),

@@ -494,6 +494,20 @@ def test_a_build_from_before_a_flag_serves_and_is_rebuilt_without_re_embedding(b
     np.testing.assert_array_equal(index.arrays.flags, new.arrays.flags)
 
 
+def test_flags_of_an_older_meaning_are_stale_and_rebuilt_without_re_embedding(built, embedder):
+    """A build recorded before the flags' patterns last changed (no `flags_version`: 1) is
+    rebuilt from its own vectors with flags of today's meaning."""
+    settings, engine, _ = built
+    new = engine.index
+    manifest = {**new.manifest, "store": {k: v for k, v in new.manifest["store"].items() if k != "flags_version"}}
+    assert store.stale_reason(new.manifest, embedder, settings, None) is None
+    assert store.stale_reason(manifest, embedder, settings, None) == "passage flags changed"
+    counting = CountingEmbedder(embedder)
+    index, report = build_index(collections_of(settings), counting, settings, previous=new)
+    assert counting.encoded == [] and report.passages_embedded == 0
+    assert index.manifest["store"]["flags_version"] == store.arrays.FLAGS_VERSION
+
+
 def test_a_new_chunker_version_re_embeds_only_texts_that_changed(fresh, embedder, monkeypatch):
     settings, engine, _ = fresh
     monkeypatch.setattr(store.manifest, "CHUNKER_VERSION", store.manifest.CHUNKER_VERSION + 1)

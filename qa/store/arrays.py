@@ -19,6 +19,9 @@ from qa.documents import Chunk, Document
 
 # Columns of the flags array: whether the passage ranks undamped, then one per answer type.
 FLAG_COLUMNS = ("undamped", *(kind.value for kind in AnswerType))
+# Bump when what a flag means changes (qa.answer_types' patterns): stored flags are then stale.
+# 2: a time of day and a time set by an event ("one week after ...") hold a date.
+FLAGS_VERSION = 2
 SENTENCE_DTYPE = np.float16  # highlighting and the best-sentence score need no more (bench/quality.py)
 
 

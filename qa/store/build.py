@@ -18,7 +18,7 @@ from qa.documents import Chunk, Collection, Document
 from qa.embedding import Embedder
 from qa.lexical import LexicalIndex, passage_text
 from qa.progress import BuildCounts, BuildWatch
-from qa.store.arrays import FLAG_COLUMNS, SENTENCE_DTYPE, PassageArrays, passage_flags, sentence_offsets
+from qa.store.arrays import FLAG_COLUMNS, FLAGS_VERSION, SENTENCE_DTYPE, PassageArrays, passage_flags, sentence_offsets
 from qa.store.dense import build_dense
 from qa.store.embed_queue import EmbeddingQueue
 from qa.store.index import StoredIndex
@@ -152,7 +152,8 @@ def build_index(
     del sentence_vectors
     dense, dense_record = build_dense(passage_vectors, settings.store, max(settings.rank.candidates, 10))
     report = _report(collections, plan, previous, embedded, int(sentence_start[-1]), time.perf_counter() - started)
-    store = {"text_block_chars": settings.store.text_block_chars, "flags": list(FLAG_COLUMNS),
+    store = {"text_block_chars": settings.store.text_block_chars,
+             "flags": list(FLAG_COLUMNS), "flags_version": FLAGS_VERSION,
              "sentence_dtype": np.dtype(SENTENCE_DTYPE).name, "dense": dense_record,
              "sentence_vectors": settings.store.sentence_vectors,
              "sentence_centring": settings.store.sentence_centring}
