@@ -105,7 +105,7 @@ def _name_spans(sentence: str, kind: SpanKind, params: SpanParams) -> tuple[Cand
             continue
         first, last = run
         i = last + 1
-        if kind is SpanKind.PERSON and _names_no_person(words[first : last + 1]):
+        if _names_no_one(words[first : last + 1], kind):
             continue
         lead = first - 1 if first > 0 and words[first - 1].group() == "the" else first
         found.append(Candidate(words[lead].start(), words[last].end(),
@@ -113,11 +113,11 @@ def _name_spans(sentence: str, kind: SpanKind, params: SpanParams) -> tuple[Cand
     return tuple(found)
 
 
-def _names_no_person(run: Sequence[re.Match]) -> bool:
-    """A place ("Ferris Road", "Quayside House") or a day or month ("Saturday"): no answer to
-    "who"."""
+def _names_no_one(run: Sequence[re.Match], kind: SpanKind) -> bool:
+    """A day or month alone ("Saturday", "September") names no person, place or organisation;
+    a street or building ("Ferris Road", "Quayside House") answers no "who"."""
     last = run[-1].group().lower().rstrip(".")
-    return last in PLACE_ENDINGS or (len(run) == 1 and last in CALENDAR_WORDS)
+    return (len(run) == 1 and last in CALENDAR_WORDS) or (kind is SpanKind.PERSON and last in PLACE_ENDINGS)
 
 
 def _is_capitalised(word: str) -> bool:

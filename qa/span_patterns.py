@@ -89,4 +89,8 @@ COMMON_WORDS = frozenset(QUESTION_WORDS) | frozenset(
     "a an and the in on at by for to of this that these those it its as but or if so yet however although "
     "though while after before since during following according thank thanks today yesterday tomorrow "
     "unlike despite both each every many most some several one two three first then there here once "
-    "when where later meanwhile also still".split())
+    "when where later meanwhile also still "
+    # adverbs that open a sentence capitalised ("Regarding the controls, GameSpot's Jeff ...")
+    "regarding concerning instead overall furthermore moreover additionally nevertheless nonetheless therefore "
+    "thus hence indeed similarly likewise finally initially eventually currently recently originally ultimately "
+    "unfortunately fortunately notably specifically generally typically usually sometimes perhaps please".split())

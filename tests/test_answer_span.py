@@ -55,6 +55,10 @@ def span(question: str, sentence: str, before: str = "Intro text. ") -> str | No
     # how often, an extension, a code noun with a number, a version after the asked name,
     # a duration with a word before its unit
     ("How often should the filter be cleaned?", "Clean the filter once a week with a soft brush.", "once a week"),
+    # a month alone names no company; an adverb opening the sentence names no one
+    ("Which company sued the maker?", "In September the maker was sued by Burst.com over its patents.", "Burst.com"),
+    ("Which journalist criticised the controls?",
+     "Regarding the controls, GameSpot's Jeff Gerstmann wrote that they felt tacked on.", "GameSpot's Jeff Gerstmann"),
     ("When can the puppy go out?", "Keep the puppy indoors until one week after the second injection, because it "
      "is not yet protected.", "until one week after the second injection"),
     ("What is the phone extension for the helpdesk?", "Call the helpdesk on extension 4410 on weekdays.",
