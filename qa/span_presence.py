@@ -8,6 +8,7 @@ a code, ...) that is not made of the question's own words.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Sequence
 
@@ -54,8 +55,16 @@ def sentences_counting(question: str, sentences: Sequence[str], params: SpanPara
         found = candidates(sentence, asked, params)
         # the words are read only for a sentence with candidates (most of a question's cost)
         words = _Words.of(sentence, asked.stems) if found else None
-        out.append(any(extend_to_counted_noun(c, words, sentence, asked, params) != c for c in found))
+        out.append(any(extend_to_counted_noun(c, words, sentence, asked, params) != c for c in found)
+                   or (bool(found) and bool(asked.counted & _PEOPLE) and _POPULATION.search(sentence) is not None))
     return out
+
+
+# People are counted as a population too: "the parish had a population of 6,842" answers
+# "How many people live in ...?".
+_PEOPLE = frozenset({"peopl", "person", "resid", "inhabit"})
+_POPULATION = re.compile(r"\bpopulation\s+(?:of|was|is|stood\s+at|reached)\s+(?:about\s+|around\s+|roughly\s+|"
+                         r"approximately\s+|some\s+|nearly\s+|over\s+|just\s+over\s+|almost\s+)?\d", re.I)
 
 
 def counting_keeps(question: str, sentence_lists: Sequence[Sequence[str]], params: SpanParams) -> np.ndarray | None:

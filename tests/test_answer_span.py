@@ -187,3 +187,15 @@ def test_a_street_a_building_or_a_day_is_no_answer_to_who():
     assert span("Who opened the new wing?", "The new wing of Quayside House was opened on Monday.") is None
     # a place is still a place when asked for one
     assert span("Where is the clinic?", "The clinic is on Ferris Road, next to the library.") == "Ferris Road"
+
+
+def test_a_number_counts_the_asked_noun_and_a_population_counts_people():
+    from qa.span_presence import sentences_counting
+
+    sentences = ["At the 2021 census the parish had a population of 6,842.", "We surveyed 42 residential streets.",
+                 "The town has 3 schools and a population density that is rising."]
+    assert sentences_counting("How many people live in the parish?", sentences, SpanParams()) == [True, False, False]
+    assert sentences_counting("How many streets were surveyed?", sentences, SpanParams()) == [False, True, False]
+    # a population counts people, not streets
+    assert sentences_counting("How many streets are in the parish?", sentences[:1], SpanParams()) == [False]
+    assert sentences_counting("Where is the parish?", sentences, SpanParams()) is None
