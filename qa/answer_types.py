@@ -181,3 +181,17 @@ def span_kind(question: str) -> SpanKind | None:
         if pattern.search(question):
             return kind
     return None
+
+
+# "Which floor ...?", "What colour ...?": the word after the interrogative names the kind of
+# thing asked for; words that name no kind ("What sort of ...") are left out.
+_ASKED_NOUN = re.compile(r"^\W*(?:\w+\W+){0,2}?(?:what|which)\s+(?!(?:is|was|are|were|did|does|do|has|have|had|will|"
+                         r"can|could|would|should|kind|kinds|sort|sorts|type|types|part|parts|way|ways|one|ones|"
+                         r"other|else|of)\b)([a-z][\w'-]*)", re.I)
+
+
+def asked_noun(question: str) -> str | None:
+    """The word naming what a which/what question asks for ("floor" in "Which floor of
+    Quayside House ...?"), or None."""
+    found = _ASKED_NOUN.search(main_clause(question))
+    return found.group(1).lower() if found else None

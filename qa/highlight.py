@@ -65,6 +65,7 @@ def sentence_scores(
     params: HighlightParams = HighlightParams(),
     codes: tuple[str, ...] = (),
     holding: Sequence[bool] | None = None,
+    asked: str | None = None,
 ) -> np.ndarray:
     scores = (sentence_vectors @ query_vector).astype(np.float64)
     for i, (text, terms) in enumerate(zip(sentences, sentence_terms)):
@@ -79,6 +80,8 @@ def sentence_scores(
             scores[i] += params.answer_span_weight
         if is_interrogative(text):
             scores[i] -= params.question_sentence_penalty
+        if asked and asked in terms:
+            scores[i] += params.asked_noun_weight
     return scores
 
 
@@ -94,6 +97,7 @@ def highlight_passage(
     params: HighlightParams = HighlightParams(),
     codes: tuple[str, ...] = (),
     holding: Sequence[bool] | None = None,
+    asked: str | None = None,
 ) -> list[Highlight]:
     """The best-answering sentences of one passage, best first.
 
@@ -110,12 +114,14 @@ def highlight_passage(
         codes: the codes the question names (qa.exact_tokens).
         holding: per sentence, whether it holds an answer of the finer kind the question
             asks for (qa.span_presence; a person for "who", a duration for "how long").
+        asked: the stem of the word a which/what question names its answer by
+            (qa.answer_types.asked_noun), if any.
     """
     if not spans:
         return []
     sentences = [text[s:e] for s, e in spans]
     scores = sentence_scores(query_vector, sentence_vectors, sentences, sentence_terms, query_terms, wanted,
-                             params, codes, holding)
+                             params, codes, holding, asked)
     order = np.argsort(-scores, kind="stable")
     best = float(scores[order[0]])
     chosen = [order[0]] + [i for i in order[1:max_highlights] if best > 0 and scores[i] >= best * params.second_sentence_ratio]

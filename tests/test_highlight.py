@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from qa.answer_types import answer_type
+from qa.answer_types import answer_type, asked_noun
 from qa.highlight import echo, highlight_passage, term_overlap
 from qa.lexical import content_terms, tokenize
 
@@ -18,7 +18,9 @@ def highlight(embedder, question, sentences, idf=None):
     sv = embedder.encode_documents(sentences)
     terms = {t: (idf or {}).get(t, 1.0) for t in content_terms(tokenize([question])[0])}
     st = [set(t) for t in tokenize(sentences)]
-    out = highlight_passage(text, tuple(spans), qv, sv, st, terms, answer_type(question))
+    noun = asked_noun(question)
+    out = highlight_passage(text, tuple(spans), qv, sv, st, terms, answer_type(question),
+                            asked=tokenize([noun])[0][0] if noun else None)
     for h in out:
         assert text[h.start : h.end] == h.text
     return out
@@ -107,3 +109,15 @@ def test_a_sentence_that_asks_does_not_answer(embedder):
     off = replace(HighlightParams(), question_sentence_penalty=0.0)
     assert _highlight_with(embedder, question, sentences, off) == sentences[0]
     assert _highlight_with(embedder, question, sentences, HighlightParams()) == sentences[1]
+
+
+def test_a_which_question_prefers_the_sentence_naming_what_it_asks_for(embedder):
+    # the sentence about the move is closer to the question; the one naming a floor answers it
+    sentences = ["As you know, we are moving to Quayside House, 18 Wharf Road, on Friday 6 September.",
+                 "We will be on the fourth floor of Quayside House, and the office will be closed to clients."]
+    out = highlight(embedder, "Which floor of Quayside House is Halden & Price moving to?", sentences)
+    assert "fourth floor" in out[0].text
+    assert asked_noun("Which floor of Quayside House is it?") == "floor"
+    assert asked_noun("What colour is the home kit?") == "colour"
+    assert asked_noun("What is the maximum speed?") is None  # a verb follows: no noun named
+    assert asked_noun("What sort of response do they demand?") is None  # names no kind
