@@ -105,7 +105,9 @@ def _name_spans(sentence: str, kind: SpanKind, params: SpanParams) -> tuple[Cand
             continue
         first, last = run
         i = last + 1
-        if _names_no_one(words[first : last + 1], kind):
+        if _names_no_one(words[first : last + 1], kind) or (
+                kind is SpanKind.PERSON and last + 1 < len(words) and _joins(sentence, words, last)
+                and words[last + 1].group()[0].isdigit()):  # "Python 3.9", "Android 9": a product
             continue
         lead = first - 1 if first > 0 and words[first - 1].group() == "the" else first
         found.append(Candidate(words[lead].start(), words[last].end(),

@@ -185,6 +185,9 @@ def test_a_street_a_building_or_a_day_is_no_answer_to_who():
     assert sentences_holding_answer(question, sentences, SpanParams()) == [False, True]
     assert span(question, sentences[1]) == "Tom Okafor"
     assert span("Who opened the new wing?", "The new wing of Quayside House was opened on Monday.") is None
+    # a capitalised word before a version number is a product, no person
+    assert sentences_holding_answer("Who maintains the tool?", ["The tool needs Python 3.9 or later."],
+                                    SpanParams()) == [False]
     # a place is still a place when asked for one
     assert span("Where is the clinic?", "The clinic is on Ferris Road, next to the library.") == "Ferris Road"
 
