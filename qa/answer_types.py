@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from enum import Enum
 
+from qa.lexical import content_terms, tokenize
+
 
 class AnswerType(str, Enum):
     DATE = "date"
@@ -40,7 +42,7 @@ _ASKS_MONEY = re.compile(
 )
 _ASKS_DATE = re.compile(
     _LEAD + r"(when|how\s+long\s+ago|since\s+when|(what|which|in\s+what|in\s+which|on\s+what|on\s+which)\s+"
-    r"(year|date|day|month|decade|century|season|time))\b",
+    r"(year|date|day|month|decade|century|season|time(?!\s+zones?)))\b",
     re.I,
 )
 _ASKS_NUMBER = re.compile(
@@ -62,14 +64,16 @@ _PERIODS = r"weeks?|months?|years?|decades?|centur(y|ies)|spring|summer|autumn|f
 # A date or a point in time: a year, a month, a weekday, a season or period named relative to
 # now ("this past April", "last year"), or "ago". Bare "today" and "now" are left out: a
 # speech says "today's world" without dating anything.
-_UNITS = r"minutes?|hours?|days?|nights?|weeks?|months?|years?|decades?"
+_UNITS = r"seconds?|minutes?|hours?|days?|nights?|weeks?|fortnights?|months?|years?|decades?|centur(y|ies)"
 _DATE = (rf"\b(1[5-9]\d\d|20\d\d)\b|\b\d{{1,2}}/\d{{1,2}}\b|\b({_MONTHS})(?!\w)|"
          rf"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|tomorrow|tonight|ago)\b|"
          rf"\b(last|next|this|past|coming|previous|same|that|each|every)\s+({_PERIODS})\b|"
          rf"\b(spring|summer|autumn|winter)\s+of\b|"
          # a time of day ("8:47 p.m.", "10am", "19:30", "noon") or a time set by an event
          # ("one week after the second injection", "two days before departure")
-         rf"\b\d{{1,2}}:\d{{2}}\b|\b\d{{1,2}}(\.\d{{2}})?\s?(a\.?m\b\.?|p\.?m\b\.?)|\b(noon|midday|midnight|o'clock)\b|"
+         # ("1:10 dilution" and "John 3:16" are no times: a bare h:mm needs a word before it)
+         rf"(\b(at|by|until|till|from|before|after|between|around|about|to|and)|[-–])\s*\d{{1,2}}:\d{{2}}\b|"
+         rf"\b\d{{1,2}}([:.]\d{{2}})?\s?(a\.?m\b\.?|p\.?m\b\.?)|\b(noon|midday|midnight|o'clock)\b|"
          rf"\b(\d+|{_NUMBER_WORDS}|a|an)\s+({_UNITS})\s+(after|before|later|earlier|beforehand)\b")
 
 _HOLDS = {
@@ -184,14 +188,21 @@ def span_kind(question: str) -> SpanKind | None:
 
 
 # "Which floor ...?", "What colour ...?": the word after the interrogative names the kind of
-# thing asked for; words that name no kind ("What sort of ...") are left out.
+# thing asked for. Left out: words that name no kind ("What sort of ..."), the kinds the
+# answer types already see ("What year ...": the answer says "1934", not "year"), and verbs
+# ("What happened ...", "What caused ...", "What led ...").
 _ASKED_NOUN = re.compile(r"^\W*(?:\w+\W+){0,2}?(?:what|which)\s+(?!(?:is|was|are|were|did|does|do|has|have|had|will|"
                          r"can|could|would|should|kind|kinds|sort|sorts|type|types|part|parts|way|ways|one|ones|"
-                         r"other|else|of)\b)([a-z][\w'-]*)", re.I)
+                         r"other|else|of|year|years|date|dates|day|days|month|months|decade|decades|century|"
+                         r"centuries|season|seasons|time|times|led|made|went|took|came|got|gave|makes|goes|happens|"
+                         r"causes|means)\b)([a-z][\w'-]*)", re.I)
 
 
-def asked_noun(question: str) -> str | None:
-    """The word naming what a which/what question asks for ("floor" in "Which floor of
-    Quayside House ...?"), or None."""
+def asked_term(question: str) -> str | None:
+    """The stem of the word naming what a which/what question asks for ("floor" in "Which
+    floor of Quayside House ...?"), or None."""
     found = _ASKED_NOUN.search(main_clause(question))
-    return found.group(1).lower() if found else None
+    if found is None or found.group(1).lower().endswith("ed"):
+        return None
+    terms = content_terms(tokenize([found.group(1)])[0])
+    return terms[0] if len(terms) == 1 else None

@@ -27,13 +27,13 @@ from qa.text_headings import text_headings
 TokenCounter = Callable[[str], int]
 
 # Bump when a change here moves passage or sentence boundaries: stored indexes rebuild.
-CHUNKER_VERSION = 4  # 3: Markdown blocks, headings as context; 4: "```lang" inside a fence is code
+CHUNKER_VERSION = 5  # 3: Markdown blocks, headings as context; 4: "```lang" inside a fence is code;
+# 5: no sentence end between a numbering abbreviation and its number ("Op. 10", "Vol. 2")
 # Bump when the extraction or cutting of HTML and PDF changes (qa.formats, qa.pdf_layout):
 # stored indexes rebuild, but documents whose passages are unchanged keep their vectors, so a
 # corpus of plain text (SciFact) is not re-embedded.
-STRUCTURE_VERSION = 5  # 1: HTML and PDF headings as context, PDF furniture dropped; 2: plain-text headings too;
-# 3: tables and lists of structured documents rank as prose; 4: PDF tables as pipe tables (qa.pdf_tables);
-# 5: no sentence end between a numbering abbreviation and its number ("Op. 10", "Vol. 2")
+STRUCTURE_VERSION = 4  # 1: HTML and PDF headings as context, PDF furniture dropped; 2: plain-text headings too;
+# 3: tables and lists of structured documents rank as prose; 4: PDF tables as pipe tables (qa.pdf_tables)
 # Formats cut at Markdown blocks, with heading lines as context (HTML and PDF are extracted
 # as Markdown-like text, see qa.formats).
 STRUCTURED_FORMATS = ("markdown", "html", "pdf")

@@ -24,7 +24,7 @@ from qa.config import Settings
 from qa.documents import Document
 from qa.embedding import SentenceTransformerEmbedder, load_embedder
 from qa.errors import BadQueryError, CollectionError, IndexNotReady, QAError
-from qa.answer_types import VERDICT_TYPES, answer_type, asked_noun, holds
+from qa.answer_types import VERDICT_TYPES, answer_type, asked_term, holds
 from qa.exact_tokens import exact_tokens
 from qa.highlight import highlight_passage
 from qa.indexing import Indexer, refresh, served_collections
@@ -250,8 +250,7 @@ class Engine:
         lexical = idx.lexical_stats
         terms = lexical.idf(content_terms(tokenize([question])[0]))
         wanted = answer_type(question)
-        noun = asked_noun(question)
-        asked = tokenize([noun])[0][0] if noun and tokenize([noun])[0] else None
+        asked = asked_term(question)
         rows = np.array([hit.row for hit in ranking.hits], dtype=np.int64)
         fetched = ranking.chunks if len(ranking.chunks) == len(rows) else idx.chunks_at(rows)
         by_row = dict(zip(rows.tolist(), zip(fetched, idx.document_rows(rows).tolist())))

@@ -115,7 +115,7 @@ def highlight_passage(
         holding: per sentence, whether it holds an answer of the finer kind the question
             asks for (qa.span_presence; a person for "who", a duration for "how long").
         asked: the stem of the word a which/what question names its answer by
-            (qa.answer_types.asked_noun), if any.
+            (qa.answer_types.asked_term), if any.
     """
     if not spans:
         return []

@@ -105,9 +105,11 @@ def _name_spans(sentence: str, kind: SpanKind, params: SpanParams) -> tuple[Cand
             continue
         first, last = run
         i = last + 1
-        if _names_no_one(words[first : last + 1], kind) or (
-                kind is SpanKind.PERSON and last + 1 < len(words) and _joins(sentence, words, last)
-                and words[last + 1].group()[0].isdigit()):  # "Python 3.9", "Android 9": a product
+        if kind is SpanKind.PERSON:
+            last = _person_part(words, first, last, sentence)
+            if last is None:
+                continue
+        elif len(words[first : last + 1]) == 1 and words[first].group().lower() in CALENDAR_WORDS:
             continue
         lead = first - 1 if first > 0 and words[first - 1].group() == "the" else first
         found.append(Candidate(words[lead].start(), words[last].end(),
@@ -115,11 +117,23 @@ def _name_spans(sentence: str, kind: SpanKind, params: SpanParams) -> tuple[Cand
     return tuple(found)
 
 
-def _names_no_one(run: Sequence[re.Match], kind: SpanKind) -> bool:
-    """A day or month alone ("Saturday", "September") names no person, place or organisation;
-    a street or building ("Ferris Road", "Quayside House") answers no "who"."""
-    last = run[-1].group().lower().rstrip(".")
-    return (len(run) == 1 and last in CALENDAR_WORDS) or (kind is SpanKind.PERSON and last in PLACE_ENDINGS)
+# A version after a name makes it a product ("Python 3.9 or later", "Android 9 and iOS 15"),
+# where a count does not ("Marie Curie 8 years later").
+_VERSION_AFTER = re.compile(r" (?:\d+(?:\.\d+)+|\d+(?=[,;:)+]|\.?$|\.\s| or\b| and\b))")
+
+
+def _person_part(words: Sequence[re.Match], first: int, last: int, sentence: str) -> int | None:
+    """The last word of the person a run of capitalised words names, or None when it names
+    none: a day or month alone ("Saturday"), a product before its version ("Python 3.9"), a
+    street or building ("Ferris Road"); "Tom Okafor of Ferris Road" is "Tom Okafor"."""
+    if first == last and words[first].group().lower() in CALENDAR_WORDS:
+        return None
+    if _VERSION_AFTER.match(sentence, words[last].end()):
+        return None
+    if words[last].group().lower().rstrip(".") not in PLACE_ENDINGS:
+        return last
+    joiner = next((j for j in range(first + 1, last) if words[j].group().lower() in NAME_JOINERS), None)
+    return joiner - 1 if joiner is not None else None
 
 
 def _is_capitalised(word: str) -> bool:

@@ -33,6 +33,10 @@ _UNIT_MODIFIER = r"(?:working|business|calendar|full|whole|clear|consecutive|sch
 FREQUENCY = re.compile(rf"\b(?:once|twice|(?:{_NUMBER})\s+times)\s+(?:a|an|per|each|every)\s+{_TIME_UNIT}\b"
                        rf"|\bevery\s+(?:other\s+|{_NUMBER}\s+)?{_TIME_UNIT}\b"
                        r"|\b(?:daily|weekly|fortnightly|monthly|quarterly|yearly|annually|hourly|nightly)\b", re.I)
+# The words after "one week after ..." reach up to four, never past a clause's start and
+# never ending on a function word ("after the second injection", not "... injection the").
+_CLAUSE = r"(?:because|and|but|so|when|which|that|is|are|was|were)\b"
+_FUNCTION = r"(?:the|a|an|of|to|in|on|at|for|by|with|from|his|her|their|its|your|our|my)\b"
 _DATE_CORE = (
     rf"(?:{_WEEKDAY},?\s+)?(?:{_MONTH}\s+{_DAY}(?:,?\s+{YEAR})?|{_DAY}\s+(?:of\s+)?{_MONTH}(?:,?\s+{YEAR})?|"
     rf"{_MONTH}(?:,?\s+{YEAR}|\s+of\s+(?:this|that|last|next)\s+year)?)(?![\w])"
@@ -41,9 +45,10 @@ _DATE_CORE = (
     rf"|\b{YEAR}(?:\s*(?:-|–|to|and)\s*(?:{YEAR}|\d\d))?\b"
     rf"|\b\d{{1,2}}(?::\d\d)?\s*(?:a\.m\.|p\.m\.|am|pm)(?!\w)|\b\d{{1,2}}:\d\d\b"
     rf"|\b(?:this|last|next)\s+(?:week|month|year|spring|summer|autumn|fall|winter)\b|\b\w+\s+ago\b"
-    # a time set by an event: "one week after the second injection", "two days later"
-    rf"|\b(?:{_NUMBER}|a|an)\s+{_TIME_UNIT}\s+(?:after|before)(?:\s+(?!(?:because|and|but|so|when|which|that|"
-    rf"is|are|was|were)\b)[\w'-]+){{1,4}}|\b(?:{_NUMBER}|a|an)\s+{_TIME_UNIT}\s+(?:later|earlier)\b"
+    # a time set by an event: "one week after the second injection", "Two days later"
+    rf"|(?i:\b(?:{_NUMBER}|a|an)\s+{_TIME_UNIT}\s+(?:after|before)(?:\s+(?!{_CLAUSE})[\w'-]+){{0,3}}?"
+    rf"\s+(?!{_CLAUSE}|{_FUNCTION})[\w'-]+(?![\w'-]*\s+(?!{_CLAUSE}|{_FUNCTION})[\w'-])"
+    rf"|\b(?:{_NUMBER}|a|an)\s+{_TIME_UNIT}\s+(?:later|earlier|beforehand)\b)"
 )
 DATE_LEAD = (r"(?i:(?:\b(?:in|on|by|since|until|from|during|before|after)\s+)?"
               r"(?:\b(?:this\s+past|early|late|mid|the\s+end\s+of|the\s+start\s+of)[\s-]+)?)")
@@ -75,11 +80,13 @@ WORD = re.compile(r"(?:[A-Z]\.)+|[^\W_][\w'’.-]*[^\W_]|[^\W_]")
 NAME_JOINERS = frozenset("of for de des du la le del della di da van von der den al bin".split())
 TITLES = frozenset("dr dr. mr mr. mrs mrs. ms ms. st st. prof prof. sir".split())
 # Last words that make a run of capitalised words a place, not a person ("Ferris Road",
-# "Quayside House", "Ashcombe Rec"), and names of days and months ("Saturday", "May").
+# "Ashcombe Rec"); words that are surnames as well (Hall, Park, Lane, Close, House, Green)
+# are left out. And names of days and months, which alone name no one: a lone "May" or
+# "March" is taken for the month, as holds_person does.
 PLACE_ENDINGS = frozenset(
-    "road rd street st lane avenue ave drive way close crescent terrace square park place gardens green "
-    "rec clinic hospital surgery house hall centre center library station airport bridge river lake "
-    "mountain island harbour port beach city town village county".split())
+    "road rd street avenue ave drive crescent terrace square gardens rec clinic hospital surgery centre "
+    "center library station airport bridge river lake mountain island harbour beach city county "
+    "village".split())
 CALENDAR_WORDS = frozenset(
     "monday tuesday wednesday thursday friday saturday sunday january february march april may june july "
     "august september october november december".split())

@@ -43,6 +43,13 @@ def sentences_holding_answer(question: str, sentences: Sequence[str], params: Sp
     return out
 
 
+# People are counted as a population too: "the parish had a population of 6,842" answers
+# "How many people live in ...?".
+_PEOPLE = frozenset({"peopl", "person", "resid", "inhabit"})
+_POPULATION = re.compile(r"\bpopulation\s+(?:of|was|is|stood\s+at|reached)\s+(?:about\s+|around\s+|roughly\s+|"
+                         r"approximately\s+|some\s+|nearly\s+|over\s+|just\s+over\s+|almost\s+)?\d", re.I)
+
+
 def sentences_counting(question: str, sentences: Sequence[str], params: SpanParams) -> list[bool] | None:
     """Per sentence, whether it holds a number reaching to the noun the question counts
     ("42 residential streets" for "How many streets ...?"); None when the question counts
@@ -55,16 +62,9 @@ def sentences_counting(question: str, sentences: Sequence[str], params: SpanPara
         found = candidates(sentence, asked, params)
         # the words are read only for a sentence with candidates (most of a question's cost)
         words = _Words.of(sentence, asked.stems) if found else None
-        out.append(any(extend_to_counted_noun(c, words, sentence, asked, params) != c for c in found)
-                   or (bool(found) and bool(asked.counted & _PEOPLE) and _POPULATION.search(sentence) is not None))
+        population = bool(asked.counted & _PEOPLE) and _POPULATION.search(sentence) is not None
+        out.append(population or any(extend_to_counted_noun(c, words, sentence, asked, params) != c for c in found))
     return out
-
-
-# People are counted as a population too: "the parish had a population of 6,842" answers
-# "How many people live in ...?".
-_PEOPLE = frozenset({"peopl", "person", "resid", "inhabit"})
-_POPULATION = re.compile(r"\bpopulation\s+(?:of|was|is|stood\s+at|reached)\s+(?:about\s+|around\s+|roughly\s+|"
-                         r"approximately\s+|some\s+|nearly\s+|over\s+|just\s+over\s+|almost\s+)?\d", re.I)
 
 
 def counting_keeps(question: str, sentence_lists: Sequence[Sequence[str]], params: SpanParams) -> np.ndarray | None:

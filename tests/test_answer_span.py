@@ -61,6 +61,9 @@ def span(question: str, sentence: str, before: str = "Intro text. ") -> str | No
      "Regarding the controls, GameSpot's Jeff Gerstmann wrote that they felt tacked on.", "GameSpot's Jeff Gerstmann"),
     ("When can the puppy go out?", "Keep the puppy indoors until one week after the second injection, because it "
      "is not yet protected.", "until one week after the second injection"),
+    ("When can the puppy go out?", "One week after the second injection the puppy can go out.",
+     "One week after the second injection"),
+    ("When did they come back?", "A week later they came back from the coast.", "A week later"),
     ("What is the phone extension for the helpdesk?", "Call the helpdesk on extension 4410 on weekdays.",
      "extension 4410"),
     ("What port does the preview server use?", "The preview server listens on port 8040 by default.", "port 8040"),
@@ -184,7 +187,13 @@ def test_a_street_a_building_or_a_day_is_no_answer_to_who():
                  "They are led by our head nurse, Tom Okafor."]
     assert sentences_holding_answer(question, sentences, SpanParams()) == [False, True]
     assert span(question, sentences[1]) == "Tom Okafor"
-    assert span("Who opened the new wing?", "The new wing of Quayside House was opened on Monday.") is None
+    assert span("Who opened the new wing?", "The new wing on Ferris Road was opened on Monday.") is None
+    # words that are surnames too stay names; a place after "of" is cut off the person
+    assert span("Who founded the band?", "The band was founded by Stuart Hall in 1970.") == "Stuart Hall"
+    assert span("Who chairs the board?", "The board is chaired by Jane Park.") == "Jane Park"
+    assert span("Who leads the parties?", "The parties are led by Tom Okafor of Ferris Road.") == "Tom Okafor"
+    # a count after a name is no version
+    assert span("Who found the comet?", "The comet was found by Marie Curie 8 years later.") == "Marie Curie"
     # a capitalised word before a version number is a product, no person
     assert sentences_holding_answer("Who maintains the tool?", ["The tool needs Python 3.9 or later."],
                                     SpanParams()) == [False]

@@ -14,6 +14,7 @@ from tests.conftest import write_docs
     ("On what date were the remarks released?", AnswerType.DATE),
     ("And in which year did the programme start?", AnswerType.DATE),
     ("What time did the meeting finish?", AnswerType.DATE),
+    ("What time zone is the office in?", None),
     ("How many countries participate in Program Global Shield?", AnswerType.NUMBER),
     ("For how long does the agreement limit access?", AnswerType.NUMBER),
     ("What share of high-risk people were first identified through PNR?", AnswerType.NUMBER),
@@ -43,6 +44,8 @@ def test_answer_type_of_a_question(question, kind):
     ("Keep your puppy indoors until one week after the second injection.", AnswerType.DATE, True),
     ("The vaccine course takes three weeks.", AnswerType.DATE, False),
     ("Take 3.5 ml twice.", AnswerType.DATE, False),
+    ("Dilute it 1:10 in water.", AnswerType.DATE, False),  # a bare h:mm needs a word before it
+    ("Open 9:00 - 17:30 on weekdays.", AnswerType.DATE, True),
     ("The records are kept for six months.", AnswerType.NUMBER, True),
     ("More than 3,000 cases were found.", AnswerType.NUMBER, True),
     ("We work with our partners.", AnswerType.NUMBER, False),

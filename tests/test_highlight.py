@@ -2,9 +2,12 @@
 
 import numpy as np
 
-from qa.answer_types import answer_type, asked_noun
+from qa.answer_types import answer_type, asked_term
+from qa.config import Settings
+from qa.engine import Engine
 from qa.highlight import echo, highlight_passage, term_overlap
 from qa.lexical import content_terms, tokenize
+from tests.conftest import write_docs
 
 
 def highlight(embedder, question, sentences, idf=None):
@@ -18,9 +21,8 @@ def highlight(embedder, question, sentences, idf=None):
     sv = embedder.encode_documents(sentences)
     terms = {t: (idf or {}).get(t, 1.0) for t in content_terms(tokenize([question])[0])}
     st = [set(t) for t in tokenize(sentences)]
-    noun = asked_noun(question)
     out = highlight_passage(text, tuple(spans), qv, sv, st, terms, answer_type(question),
-                            asked=tokenize([noun])[0][0] if noun else None)
+                            asked=asked_term(question))
     for h in out:
         assert text[h.start : h.end] == h.text
     return out
@@ -117,7 +119,21 @@ def test_a_which_question_prefers_the_sentence_naming_what_it_asks_for(embedder)
                  "We will be on the fourth floor of Quayside House, and the office will be closed to clients."]
     out = highlight(embedder, "Which floor of Quayside House is Halden & Price moving to?", sentences)
     assert "fourth floor" in out[0].text
-    assert asked_noun("Which floor of Quayside House is it?") == "floor"
-    assert asked_noun("What colour is the home kit?") == "colour"
-    assert asked_noun("What is the maximum speed?") is None  # a verb follows: no noun named
-    assert asked_noun("What sort of response do they demand?") is None  # names no kind
+    assert asked_term("Which floor of Quayside House is it?") == "floor"
+    assert asked_term("What colour is the home kit?") == "colour"
+    assert asked_term("What is the maximum speed?") is None  # a verb follows: no noun named
+    assert asked_term("What sort of response do they demand?") is None  # names no kind
+    assert asked_term("In what year was it built?") is None  # the date type sees it
+    for verb in ("What happened to the bridge?", "What caused the delay?", "What led to it?", "What about it?",
+                 "What must I bring?", "What the?"):
+        assert asked_term(verb) is None
+
+
+def test_the_engine_highlights_the_sentence_naming_what_a_which_question_asks_for(tmp_path):
+    docs = write_docs(tmp_path / "docs", {"move.txt": (
+        "As you know, we are moving to Quayside House, 18 Wharf Road, on Friday 6 September. "
+        "We will be on the fourth floor of Quayside House, and the office will be closed to clients.\n\n"
+        "Parking at the new office is shared with two other firms.\n")})
+    engine = Engine.open(Settings(docs=(docs,), index_dir=tmp_path / "index"))
+    top = engine.ask("Which floor of Quayside House is Halden & Price moving to?").results[0]
+    assert "fourth floor" in top.highlights[0].text

@@ -1,7 +1,7 @@
 """Quality floor on data/eval/mixed: 12 everyday documents (HTML with site chrome, PDFs with
 running headers and page footers, Markdown, plain text) and 64 questions. The floors sit a
 little under the measured figures (docs/evaluation.md: Hit@1 0.938, Hit@3 0.979, highlight
-0.812, 11/16 unanswerable and 3/48 answerable flagged). The answerable floor went from 1 to 2
+0.833, 11/16 unanswerable and 2/48 answerable flagged). The answerable floor went from 1 to 2
 with the focus features (issue 12 item 4): the refit flags 5 more unanswerable questions for
 2 answerable ones, one of them answered by a wrong passage; and to 3 with the reason answer
 type, which ranks "Why is the town called Kestrel Ford?"'s answering passage first, where a
@@ -34,7 +34,7 @@ def test_mixed_set_meets_its_floor(mixed_engine):
     report = evaluate_questions(mixed_engine, load_questions(MIXED / "questions.jsonl"))
     assert report.questions == 64
     assert report.hit_at_1 >= 0.85 and report.hit_at_3 >= 0.95
-    assert report.highlight_accuracy >= 0.79
+    assert report.highlight_accuracy >= 0.81
     assert report.unanswerable_flagged >= 10 and report.answerable_flagged <= 3
     types = json.loads((MIXED / "question_types.json").read_text(encoding="utf-8"))
     codes = [o for o in report.outcomes if types[o.id]["type"] == "code"]

@@ -199,3 +199,36 @@ def test_incremental_update_upserts_and_deletes_by_document(tmp_path, embedder):
         np.testing.assert_allclose(np.sort(mine), np.sort(expected[expected > 0]), atol=1e-5)
     finally:
         close_engine(second)
+
+
+def test_documents_kept_across_a_change_of_passage_rules_are_rewritten(tmp_path, embedder):
+    """A collection written when passages were cut or flagged by older rules (here: flags of
+    version 1) rewrites every document on the next sync, with today's flags."""
+    from qa.distributed.qdrant_engine import qdrant_names
+    from qa.distributed.qdrant_write import passage_rules, read_meta, write_meta
+
+    docs = write_docs(tmp_path / "docs", {"minutes.txt": "The meeting was adjourned at 8:47 p.m. by the chair.\n"})
+    settings = Settings(docs=(docs,), index_dir=tmp_path / "index", backend="qdrant",
+                        qdrant_path=str(tmp_path / "qdrant"))
+    first, report = build_engine(settings)
+    store = first.index
+    names = qdrant_names(settings)
+    meta = read_meta(store._client, names)
+    older = {**meta["manifest"], "store": {k: v for k, v in meta["manifest"]["store"].items() if k != "flags_version"}}
+    write_meta(store._client, names, {**meta, "manifest": older})
+    assert passage_rules(older) != passage_rules(meta["manifest"])
+    close_engine(first)
+
+    second, report = build_engine(settings)
+    try:
+        assert report.added == (f"{docs}::minutes.txt",) and report.kept == 0
+        assert _qdrant_sources(second) == {"minutes.txt"}
+        assert passage_rules(read_meta(second.index._client, names)["manifest"]) == passage_rules(meta["manifest"])
+        assert second.ask("When was the meeting adjourned?").results[0].source == "minutes.txt"
+    finally:
+        close_engine(second)
+    third, report = build_engine(settings)  # nothing changed since: the document is kept
+    try:
+        assert report.added == () and report.kept == 1
+    finally:
+        close_engine(third)

@@ -3,7 +3,8 @@
 The build itself is the folder build (`qa.store`, with `--ray` too): documents are loaded,
 chunked and embedded once, vectors reused by content hash. This module then mirrors that
 index into Qdrant: documents whose uid (place and content hash) is new are upserted, those
-gone are deleted by a filter on their uid, the rest are left alone. Term document
+gone are deleted by a filter on their uid, the rest are left alone (all are rewritten when
+the rules that cut and flag passages changed since the last write). Term document
 frequencies are recounted from the index (exact after any update), and when the mean
 passage length moved, the BM25 vectors of the kept passages are rewritten, since a BM25
 term weight depends on it.
@@ -60,6 +61,10 @@ def sync_index(client, names: CollectionNames, index: StoredIndex, settings: Set
     lexical = _lexical(index, settings.lexical)
     indices, next_term = _sync_terms(client, names, lexical.tokens, int(meta.get("next_term", 0)), settings)
     wanted = {document_uid(document_key(d), d.sha256): row for row, d in enumerate(index.documents)}
+    if stored and passage_rules(meta.get("manifest", {})) != passage_rules(index.manifest):
+        for uid in stored:  # passages cut or flagged by older rules: every document is rewritten
+            _delete_document(client, names, uid)
+        stored = {}
     added = [uid for uid in wanted if uid not in stored]
     removed = [uid for uid in stored if uid not in wanted]
     kept = {uid: stored[uid] for uid in wanted if uid in stored}
@@ -75,6 +80,15 @@ def sync_index(client, names: CollectionNames, index: StoredIndex, settings: Set
     return SyncReport(tuple(document_key(index.documents[wanted[u]]) for u in added),
                       tuple(str(stored[u]["key"]) for u in removed), len(kept),
                       next_row - int(meta.get("next_row", 0)), reweighted)
+
+
+def passage_rules(manifest: dict[str, Any]) -> tuple:
+    """The versions of the rules that cut a document into passages and flag them, as a
+    manifest records them: an unchanged document keeps its stored passages only while these
+    are the same."""
+    store = manifest.get("store", {})
+    return (manifest.get("chunker_version"), manifest.get("structure_version"), store.get("flags"),
+            store.get("flags_version", 1))
 
 
 def _write_added(client, names: CollectionNames, index: StoredIndex, added: dict[str, int], next_row: int,
