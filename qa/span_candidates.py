@@ -109,7 +109,7 @@ def _name_spans(sentence: str, kind: SpanKind, params: SpanParams) -> tuple[Cand
             last = _person_part(words, first, last, sentence)
             if last is None:
                 continue
-        elif len(words[first : last + 1]) == 1 and words[first].group().lower() in CALENDAR_WORDS:
+        elif first == last and words[first].group().lower() in CALENDAR_WORDS:
             continue
         lead = first - 1 if first > 0 and words[first - 1].group() == "the" else first
         found.append(Candidate(words[lead].start(), words[last].end(),
