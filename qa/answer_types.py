@@ -64,7 +64,8 @@ _PERIODS = r"weeks?|months?|years?|decades?|centur(y|ies)|spring|summer|autumn|f
 # A date or a point in time: a year, a month, a weekday, a season or period named relative to
 # now ("this past April", "last year"), or "ago". Bare "today" and "now" are left out: a
 # speech says "today's world" without dating anything.
-_UNITS = r"seconds?|minutes?|hours?|days?|nights?|weeks?|fortnights?|months?|years?|decades?|centur(y|ies)"
+# Units of time, shared with the span rules (qa.span_patterns).
+TIME_UNIT = r"(?:second|minute|hour|day|night|week|fortnight|month|year|decade|centur(?:y|ies))s?"
 _DATE = (rf"\b(1[5-9]\d\d|20\d\d)\b|\b\d{{1,2}}/\d{{1,2}}\b|\b({_MONTHS})(?!\w)|"
          rf"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|tomorrow|tonight|ago)\b|"
          rf"\b(last|next|this|past|coming|previous|same|that|each|every)\s+({_PERIODS})\b|"
@@ -74,7 +75,7 @@ _DATE = (rf"\b(1[5-9]\d\d|20\d\d)\b|\b\d{{1,2}}/\d{{1,2}}\b|\b({_MONTHS})(?!\w)|
          # ("1:10 dilution" and "John 3:16" are no times: a bare h:mm needs a word before it)
          rf"(\b(at|by|until|till|from|before|after|between|around|about|to|and)|[-–])\s*\d{{1,2}}:\d{{2}}\b|"
          rf"\b\d{{1,2}}([:.]\d{{2}})?\s?(a\.?m\b\.?|p\.?m\b\.?)|\b(noon|midday|midnight|o'clock)\b|"
-         rf"\b(\d+|{_NUMBER_WORDS}|a|an)\s+({_UNITS})\s+(after|before|later|earlier|beforehand)\b")
+         rf"\b(\d+|{_NUMBER_WORDS}|a|an)\s+{TIME_UNIT}\s+(after|before|later|earlier|beforehand)\b")
 
 _HOLDS = {
     AnswerType.DATE: re.compile(_DATE, re.I),

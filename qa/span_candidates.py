@@ -105,12 +105,12 @@ def _name_spans(sentence: str, kind: SpanKind, params: SpanParams) -> tuple[Cand
             continue
         first, last = run
         i = last + 1
+        if first == last and words[first].group().lower() in CALENDAR_WORDS:
+            continue  # a day or month alone ("Saturday", "September") names no one
         if kind is SpanKind.PERSON:
             last = _person_part(words, first, last, sentence)
             if last is None:
                 continue
-        elif first == last and words[first].group().lower() in CALENDAR_WORDS:
-            continue
         lead = first - 1 if first > 0 and words[first - 1].group() == "the" else first
         found.append(Candidate(words[lead].start(), words[last].end(),
                                _name_penalty(words, first, last, kind, params)))
@@ -124,10 +124,8 @@ _VERSION_AFTER = re.compile(r" (?:\d+(?:\.\d+)+|\d+(?=[,;:)+]|\.?$|\.\s| or\b| a
 
 def _person_part(words: Sequence[re.Match], first: int, last: int, sentence: str) -> int | None:
     """The last word of the person a run of capitalised words names, or None when it names
-    none: a day or month alone ("Saturday"), a product before its version ("Python 3.9"), a
-    street or building ("Ferris Road"); "Tom Okafor of Ferris Road" is "Tom Okafor"."""
-    if first == last and words[first].group().lower() in CALENDAR_WORDS:
-        return None
+    none: a product before its version ("Python 3.9"), a street or building ("Ferris Road");
+    "Tom Okafor of Ferris Road" is "Tom Okafor"."""
     if _VERSION_AFTER.match(sentence, words[last].end()):
         return None
     if words[last].group().lower().rstrip(".") not in PLACE_ENDINGS:

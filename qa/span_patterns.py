@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from qa.answer_types import SpanKind
+from qa.answer_types import TIME_UNIT, SpanKind
 from qa.lexical import QUESTION_WORDS
 
 _QUALIFIER = (r"(?:(?:about|around|approximately|roughly|nearly|almost|over|under|some|only|just|exactly|"
@@ -21,7 +21,7 @@ _NUMBER = rf"(?:{_DIGITS}|\b{_WORD_NUMBER}\b){_SCALE}"
 _RANGE = rf"{_NUMBER}(?:\s*(?:-|–|to|and|or)\s*{_NUMBER})?"
 _FRACTION = (r"\b(?:one|a|two|three|four)[\s-](?:half|halves|thirds?|quarters?|fifths?|tenths?)\b|"
              r"\bhalf\b|\bone\s+in\s+(?:two|three|four|five|six|seven|eight|nine|ten)\b")
-_TIME_UNIT = r"(?:second|minute|hour|day|night|week|fortnight|month|year|decade|centur(?:y|ies))s?"
+_TIME_UNIT = TIME_UNIT
 _MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
           r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?")
 _WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"

@@ -27,6 +27,7 @@ from qa.documents import Chunk, Document
 from qa.lexical import tokenize
 from qa.params import LexicalParams
 from qa.store import StoredIndex, document_key, lexical_text
+from qa.store.arrays import flag_rules
 
 @dataclass(frozen=True)
 class SyncReport:
@@ -86,9 +87,7 @@ def passage_rules(manifest: dict[str, Any]) -> tuple:
     """The versions of the rules that cut a document into passages and flag them, as a
     manifest records them: an unchanged document keeps its stored passages only while these
     are the same."""
-    store = manifest.get("store", {})
-    return (manifest.get("chunker_version"), manifest.get("structure_version"), store.get("flags"),
-            store.get("flags_version", 1))
+    return manifest.get("chunker_version"), manifest.get("structure_version"), *flag_rules(manifest.get("store", {}))
 
 
 def _write_added(client, names: CollectionNames, index: StoredIndex, added: dict[str, int], next_row: int,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -22,6 +22,12 @@ FLAG_COLUMNS = ("undamped", *(kind.value for kind in AnswerType))
 # Bump when what a flag means changes (qa.answer_types' patterns): stored flags are then stale.
 # 2: a time of day and a time set by an event ("one week after ...") hold a date.
 FLAGS_VERSION = 2
+
+
+def flag_rules(store: Mapping[str, Any]) -> tuple:
+    """What a build's flags mean, from its manifest's store record: the columns and the
+    version of their patterns (a build that recorded neither: today's columns, version 1)."""
+    return tuple(store.get("flags", FLAG_COLUMNS)), store.get("flags_version", 1)
 SENTENCE_DTYPE = np.float16  # highlighting and the best-sentence score need no more (bench/quality.py)
 
 

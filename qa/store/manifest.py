@@ -19,7 +19,7 @@ from qa.documents import Collection
 from qa.embedding import Embedder
 from qa.errors import IndexFormatError
 from qa.lexical import config as lexical_config
-from qa.store.arrays import FLAG_COLUMNS, FLAGS_VERSION
+from qa.store.arrays import FLAG_COLUMNS, FLAGS_VERSION, flag_rules
 from qa.store.folder import current_build
 
 FORMAT_VERSION = 4  # 2: manifest checksum; repeated passages indexed once; 3: formats, pages, context;
@@ -115,8 +115,7 @@ def stale_reason(
         return "chunking settings changed"
     if not vectors_only and manifest.get("structure_version") != STRUCTURE_VERSION:
         return "HTML and PDF extraction changed"
-    if not vectors_only and (manifest.get("store", {}).get("flags", list(FLAG_COLUMNS)) != list(FLAG_COLUMNS)
-                             or manifest.get("store", {}).get("flags_version", 1) != FLAGS_VERSION):
+    if not vectors_only and flag_rules(manifest.get("store", {})) != (FLAG_COLUMNS, FLAGS_VERSION):
         return "passage flags changed"
     if not vectors_only and manifest.get("lexical") != lexical_config(settings.lexical):
         return "BM25 settings changed"
